@@ -1,0 +1,2 @@
+export { DvtError, InvalidInputError } from './errors.js';
+export { hexToBytes, bytesToHex, bytesToBareHex, equalBytes, concatBytes, abbreviate } from './hex.js';
