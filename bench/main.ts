@@ -1,0 +1,21 @@
+/**
+ * `npm run bench`: every suite benchmark, each figure next to its floor measured in this run.
+ * Pass area names to run a subset: `npm run bench -- tbls qbft`.
+ */
+import { runTblsBench } from './tbls.js';
+
+type BenchArea = { name: string; run: () => Promise<void> };
+
+const areas: BenchArea[] = [{ name: 'tbls', run: runTblsBench }];
+
+async function main(): Promise<void> {
+  const wanted = process.argv.slice(2);
+  const selected = wanted.length ? areas.filter((a) => wanted.includes(a.name)) : areas;
+  console.log(`# dvt bench — node ${process.version}, ${new Date().toISOString()}`);
+  for (const area of selected) await area.run();
+}
+
+main().catch((err: unknown) => {
+  console.error(err);
+  process.exit(1);
+});

@@ -1,0 +1,81 @@
+import { describe, expect, it } from '@jest/globals';
+import { bytesToHex, hexToBytes } from '@dvt/common';
+import { ECIES_OVERHEAD, TblsError, eciesDecrypt, eciesEncrypt, eciesPublicKey, generateEciesKeyPair } from './index.js';
+
+function expectTblsError(fn: () => unknown, code: string, message?: RegExp): void {
+  let caught: unknown;
+  try {
+    fn();
+  } catch (err) {
+    caught = err;
+  }
+  expect(caught).toBeInstanceOf(TblsError);
+  expect((caught as TblsError).code).toBe(code);
+  if (message) expect((caught as TblsError).message).toMatch(message);
+}
+
+// Produced by eciesjs 0.5.0 `encrypt(receiverPk, plaintext)` with its default config (the format eciespy uses).
+const ECIESJS_VECTOR = {
+  privateKey: hexToBytes('5b0e9a3b0c5f2d7a4c1e8f6b3a2d9c0e1f4a7b6c5d8e9f0a1b2c3d4e5f607182'),
+  publicKey: hexToBytes(
+    '04f76acbe897eead65f7c8cf93dc4e7f9e0103c05ca7a2b312bbc91aea949bbf2a98f2bb1814b6c3dd7657eeca9befae2312df16bd41ed44c310d6dcdb3328752f',
+  ),
+  plaintext: Uint8Array.from({ length: 96 }, (_, i) => i),
+  ciphertext: hexToBytes(
+    '049ecfff4b9c741564bd53bdb1e77e717ec07d6c3a157adca34e5cffbf8d0a3d947a7cca35f2432fe9b7857e52514e44a1aa689391dcd00ad847d75a2820d2487a60c32e972507e2243c53a566a3ad1d6ed2accfaab10c429bbb35c9cbb4bda4bf3b7da109c9b762ebca16a3f510f183ec9370f168a881ffee668061f6dcedb781feb7cb591f01b8a731609401c35648ac5c0d7f8e961926988d3bde0349337cff440f1c406e0e0182a1ad8ab87881bb72aab5e8b0796716d9ddd477d2ca1f6a37',
+  ),
+};
+
+describe('ECIES (eciesjs / eciespy format)', () => {
+  it('decrypts a ciphertext produced by eciesjs 0.5', () => {
+    expect(bytesToHex(eciesPublicKey(ECIESJS_VECTOR.privateKey))).toBe(bytesToHex(ECIESJS_VECTOR.publicKey));
+    expect(bytesToHex(eciesDecrypt(ECIESJS_VECTOR.privateKey, ECIESJS_VECTOR.ciphertext))).toBe(bytesToHex(ECIESJS_VECTOR.plaintext));
+  });
+
+  it('encrypts a 96-byte signature to 193 bytes laid out as ephemeral pk ‖ nonce ‖ tag ‖ ciphertext', () => {
+    const { privateKey, publicKey } = generateEciesKeyPair();
+    const plaintext = Uint8Array.from({ length: 96 }, (_, i) => 255 - i);
+    const out = eciesEncrypt(publicKey, plaintext);
+    expect(out).toHaveLength(193);
+    expect(ECIES_OVERHEAD).toBe(97);
+    expect(out[0]).toBe(0x04); // uncompressed ephemeral key
+    expect(bytesToHex(eciesDecrypt(privateKey, out))).toBe(bytesToHex(plaintext));
+    // randomised: a second encryption differs
+    expect(bytesToHex(eciesEncrypt(publicKey, plaintext))).not.toBe(bytesToHex(out));
+  });
+
+  it('accepts the receiver key as 64-byte raw, 65-byte uncompressed or 33-byte compressed', () => {
+    const { privateKey, publicKey } = generateEciesKeyPair();
+    const compressed = Uint8Array.of(publicKey[64]! % 2 === 0 ? 0x02 : 0x03, ...publicKey.subarray(1, 33));
+    for (const key of [publicKey.subarray(1), publicKey, compressed]) {
+      const message = Uint8Array.of(key.length);
+      expect(eciesDecrypt(privateKey, eciesEncrypt(key, message))).toEqual(message);
+    }
+    expect(eciesDecrypt(privateKey, eciesEncrypt(publicKey, new Uint8Array(0)))).toHaveLength(0);
+  });
+
+  it('rejects bad receiver keys with ECIES_INVALID_KEY', () => {
+    const { publicKey } = generateEciesKeyPair();
+    expectTblsError(() => eciesEncrypt(publicKey.subarray(0, 40), new Uint8Array(1)), 'ECIES_INVALID_KEY', /64, 65 or 33 bytes, got 40/);
+    const offCurve = Uint8Array.from(publicKey);
+    offCurve[64] ^= 1;
+    expectTblsError(() => eciesEncrypt(offCurve, new Uint8Array(1)), 'ECIES_INVALID_KEY', /not a point/);
+    expectTblsError(() => eciesEncrypt(new Uint8Array(64), new Uint8Array(1)), 'ECIES_INVALID_KEY');
+    expectTblsError(() => eciesDecrypt(new Uint8Array(32), ECIESJS_VECTOR.ciphertext), 'ECIES_INVALID_KEY');
+    expectTblsError(() => eciesDecrypt(new Uint8Array(31).fill(1), ECIESJS_VECTOR.ciphertext), 'ECIES_INVALID_KEY');
+    expectTblsError(() => eciesPublicKey(new Uint8Array(32).fill(0xff)), 'ECIES_INVALID_KEY');
+  });
+
+  it('fails with ECIES_DECRYPT_FAILED on a wrong key, tampering or truncation', () => {
+    expectTblsError(() => eciesDecrypt(generateEciesKeyPair().privateKey, ECIESJS_VECTOR.ciphertext), 'ECIES_DECRYPT_FAILED', /wrong key/);
+    for (const position of [70, 90, 150]) {
+      const tampered = Uint8Array.from(ECIESJS_VECTOR.ciphertext);
+      tampered[position] ^= 0x01; // nonce, tag, body
+      expectTblsError(() => eciesDecrypt(ECIESJS_VECTOR.privateKey, tampered), 'ECIES_DECRYPT_FAILED');
+    }
+    const badEphemeral = Uint8Array.from(ECIESJS_VECTOR.ciphertext);
+    badEphemeral[0] = 0x07;
+    expectTblsError(() => eciesDecrypt(ECIESJS_VECTOR.privateKey, badEphemeral), 'ECIES_DECRYPT_FAILED', /ephemeral/);
+    expectTblsError(() => eciesDecrypt(ECIESJS_VECTOR.privateKey, ECIESJS_VECTOR.ciphertext.subarray(0, 96)), 'ECIES_DECRYPT_FAILED', /at least 97/);
+  });
+});

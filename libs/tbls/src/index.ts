@@ -1,0 +1,43 @@
+export { TblsError, type TblsErrorCode } from './errors.js';
+export {
+  SECRET_KEY_LENGTH,
+  PUBLIC_KEY_LENGTH,
+  SIGNATURE_LENGTH,
+  type SignatureSetBytes,
+  generateSecretKey,
+  secretKeyToPublicKey,
+  sign,
+  verify,
+  verifyPartial,
+  verifyBatch,
+  assertSecretKey,
+  assertPublicKey,
+  assertSignature,
+} from './bls.js';
+export {
+  type SecretShare,
+  type PublicShare,
+  type SignatureShare,
+  type RecoverVerifiedArgs,
+  type RecoverVerifiedResult,
+  type ReshareArgs,
+  assertShareIndex,
+  splitSecret,
+  recoverSignature,
+  recoverPublicKey,
+  recoverSecretKey,
+  recoverVerifiedSignature,
+  reshareSignature,
+} from './threshold.js';
+export { ECIES_OVERHEAD, type EciesKeyPair, eciesEncrypt, eciesDecrypt, generateEciesKeyPair, eciesPublicKey } from './ecies.js';
+export {
+  type Keystore,
+  type KeystoreKdf,
+  type ScryptKdfParams,
+  type Pbkdf2KdfParams,
+  type EncryptKeystoreOptions,
+  encryptKeystore,
+  decryptKeystore,
+  parseKeystore,
+  normalizeKeystorePassword,
+} from './keystore.js';

@@ -1,0 +1,354 @@
+/**
+ * Shamir sharing of BLS keys over Fr and Lagrange reconstruction at x = 0 in G1 / G2
+ * (STAKEWISE.md §3). Share index = the x-coordinate: any distinct safe integer ≥ 1.
+ * Scalar maths runs on bigint; point interpolation on herumi (see backend.ts for why).
+ */
+import { type BlstPublicKey, type BlstSignature, type HerumiId, type HerumiSignature, blst, herumi } from './backend.js';
+import { parsePublicKey, parseSecretKey, parseSignature } from './bls.js';
+import { TblsError } from './errors.js';
+import { bytesToScalar, evaluatePolynomial, lagrangeCoefficientsAtZero, mod, randomScalar, scalarToBytes } from './scalar.js';
+
+export interface SecretShare {
+  index: number;
+  secretKey: Uint8Array;
+}
+export interface PublicShare {
+  index: number;
+  publicKey: Uint8Array;
+}
+export interface SignatureShare {
+  index: number;
+  signature: Uint8Array;
+}
+
+/** Throws INVALID_SHARE_INDEX unless `index` is an integer in [1, 2^53 − 1]. */
+export function assertShareIndex(index: unknown, field = 'index'): asserts index is number {
+  if (typeof index !== 'number' || !Number.isSafeInteger(index) || index < 1) {
+    throw new TblsError('INVALID_SHARE_INDEX', `${field}: share index must be an integer in [1, 2^53 − 1], got ${String(index)}`, {
+      index,
+    });
+  }
+}
+
+function assertDistinctIndexes(indexes: readonly number[], field: string): void {
+  const seen = new Set<number>();
+  indexes.forEach((index, i) => {
+    assertShareIndex(index, `${field}[${i}].index`);
+    if (seen.has(index)) throw new TblsError('DUPLICATE_SHARE_INDEX', `${field}: share index ${index} appears more than once`, { index });
+    seen.add(index);
+  });
+}
+
+function assertThreshold(threshold: unknown, max?: number): asserts threshold is number {
+  if (typeof threshold !== 'number' || !Number.isSafeInteger(threshold) || threshold < 1 || (max !== undefined && threshold > max)) {
+    const range = max === undefined ? '≥ 1' : `in [1, ${max}]`;
+    throw new TblsError('THRESHOLD_OUT_OF_RANGE', `threshold must be an integer ${range}, got ${String(threshold)}`, { threshold, max });
+  }
+}
+
+/** Validates indexes and the threshold, then returns the shares to interpolate over. */
+function selectShares<T extends { index: number }>(shares: readonly T[], threshold: number | undefined, field: string): T[] {
+  if (!Array.isArray(shares)) throw new TblsError('NOT_ENOUGH_SHARES', `${field}: expected an array of shares`);
+  if (threshold !== undefined) assertThreshold(threshold);
+  assertDistinctIndexes(shares.map((s) => s.index), field);
+  const needed = threshold ?? 1;
+  if (shares.length < needed) {
+    throw new TblsError('NOT_ENOUGH_SHARES', `${field}: ${shares.length} share(s) given, threshold is ${needed}`, {
+      given: shares.length,
+      threshold: needed,
+    });
+  }
+  return threshold === undefined ? [...shares] : shares.slice(0, threshold);
+}
+
+function herumiId(index: number): HerumiId {
+  const id = new herumi.Id();
+  id.setStr(String(index)); // decimal: indexes up to 2^53 − 1
+  return id;
+}
+
+/** Loads a blst-validated point into herumi through the uncompressed encoding (no second decompression/order check). */
+function toHerumiSignature(sig: BlstSignature): HerumiSignature {
+  const h = new herumi.Signature();
+  h.deserializeUncompressed(sig.toBytes(false));
+  return h;
+}
+
+function toHerumiPublicKey(pk: BlstPublicKey): InstanceType<typeof herumi.PublicKey> {
+  const h = new herumi.PublicKey();
+  h.deserializeUncompressed(pk.toBytes(false));
+  return h;
+}
+
+function interpolateSignatures(sigs: HerumiSignature[], ids: HerumiId[]): HerumiSignature {
+  const out = new herumi.Signature();
+  out.recover(sigs, ids);
+  return out;
+}
+
+/** Lagrange interpolation at 0 of the given signature shares (all of them, or the first `threshold`). */
+export function recoverSignature(shares: SignatureShare[], threshold?: number): Uint8Array {
+  const used = selectShares(shares, threshold, 'shares');
+  const sigs = used.map((s, i) => toHerumiSignature(parseSignature(s.signature, `shares[${i}].signature`)));
+  const rebuilt = interpolateSignatures(sigs, used.map((s) => herumiId(s.index)));
+  if (rebuilt.isZero()) throw new TblsError('INFINITY_POINT', 'rebuilt signature is the point at infinity (inconsistent shares)');
+  return rebuilt.serialize();
+}
+
+/** Lagrange interpolation at 0 of public key shares: the group (validator) public key. */
+export function recoverPublicKey(shares: PublicShare[], threshold?: number): Uint8Array {
+  const used = selectShares(shares, threshold, 'shares');
+  const pks = used.map((s, i) => toHerumiPublicKey(parsePublicKey(s.publicKey, `shares[${i}].publicKey`)));
+  const rebuilt = new herumi.PublicKey();
+  rebuilt.recover(pks, used.map((s) => herumiId(s.index)));
+  if (rebuilt.isZero()) throw new TblsError('INFINITY_POINT', 'rebuilt public key is the point at infinity (inconsistent shares)');
+  return rebuilt.serialize();
+}
+
+/** Lagrange interpolation at 0 of secret key shares: the group secret key. */
+export function recoverSecretKey(shares: SecretShare[], threshold?: number): Uint8Array {
+  const used = selectShares(shares, threshold, 'shares');
+  const values = used.map((s, i) => {
+    parseSecretKey(s.secretKey, `shares[${i}].secretKey`);
+    return bytesToScalar(s.secretKey);
+  });
+  const weights = lagrangeCoefficientsAtZero(used.map((s) => BigInt(s.index)));
+  const secret = values.reduce((acc, v, i) => mod(acc + v * weights[i]!), 0n);
+  if (secret === 0n) throw new TblsError('INVALID_SECRET_KEY', 'rebuilt secret key is zero (inconsistent shares)');
+  return scalarToBytes(secret);
+}
+
+/**
+ * Splits `secretKey` with a fresh random polynomial of degree threshold − 1 (CSPRNG coefficients)
+ * and evaluates it at each index. Returns the secret shares, their public keys and the group public key.
+ */
+export function splitSecret(
+  secretKey: Uint8Array,
+  threshold: number,
+  indexes: number[],
+): { shares: SecretShare[]; publicShares: PublicShare[]; publicKey: Uint8Array } {
+  const master = parseSecretKey(secretKey);
+  if (!Array.isArray(indexes) || indexes.length === 0) throw new TblsError('NOT_ENOUGH_SHARES', 'indexes: at least one share index is required');
+  assertDistinctIndexes(indexes, 'indexes');
+  assertThreshold(threshold, indexes.length);
+  const coefficients = [bytesToScalar(secretKey)];
+  for (let k = 1; k < threshold; k++) coefficients.push(randomScalar());
+  const shares: SecretShare[] = [];
+  const publicShares: PublicShare[] = [];
+  for (const index of indexes) {
+    const value = evaluatePolynomial(coefficients, BigInt(index));
+    // A zero share (probability ~2^-255) cannot be a BLS key: start over with another polynomial.
+    if (value === 0n) return splitSecret(secretKey, threshold, indexes);
+    const shareKey = scalarToBytes(value);
+    shares.push({ index, secretKey: shareKey });
+    publicShares.push({ index, publicKey: blst.SecretKey.fromBytes(shareKey).toPublicKey().toBytes() });
+  }
+  return { shares, publicShares, publicKey: master.toPublicKey().toBytes() };
+}
+
+export interface RecoverVerifiedArgs {
+  /** the group (validator) public key the rebuilt signature must verify against */
+  publicKey: Uint8Array;
+  message: Uint8Array;
+  shares: SignatureShare[];
+  threshold: number;
+  /** public key shares by index: lets a failed rebuild pinpoint bad partials directly */
+  publicShares?: PublicShare[];
+  /**
+   * cap on the t-subsets tried when searching without public shares (default 2048: exhaustive for
+   * clusters up to 13). Each try costs about t × 0.6 ms + 1 ms of CPU on the calling thread.
+   */
+  maxSubsets?: number;
+}
+
+export interface RecoverVerifiedResult {
+  signature: Uint8Array;
+  /** the shares the signature was rebuilt from, in the order they were combined */
+  usedIndexes: number[];
+  /** shares found or presumed bad: malformed, failing their public key share, or left out by the subset search */
+  excludedIndexes: number[];
+}
+
+interface Candidate {
+  index: number;
+  id: HerumiId;
+  sig: HerumiSignature;
+}
+
+/**
+ * Rebuilds a signature from partial signatures and returns it only if it verifies under `publicKey`.
+ * Malformed shares (bad encoding, infinity, off-subgroup) are excluded, not fatal. The first
+ * `threshold` good shares are tried first; if that fails, with `publicShares` each partial is
+ * verified directly and bad ones dropped, otherwise t-subsets are searched, fewest exclusions first.
+ * Throws NOT_ENOUGH_SHARES (fewer than t usable shares) or NO_VALID_SUBSET.
+ */
+export function recoverVerifiedSignature(args: RecoverVerifiedArgs): RecoverVerifiedResult {
+  const { message, shares, threshold, publicShares } = args;
+  if (!(message instanceof Uint8Array)) throw new TblsError('INVALID_MESSAGE', 'message: expected bytes');
+  assertThreshold(threshold);
+  selectShares(shares, threshold, 'shares');
+  const groupKey = parsePublicKey(args.publicKey, 'publicKey');
+  const shareKeys = new Map<number, BlstPublicKey>();
+  if (publicShares !== undefined) {
+    assertDistinctIndexes(publicShares.map((s) => s.index), 'publicShares');
+    publicShares.forEach((s, i) => shareKeys.set(s.index, parsePublicKey(s.publicKey, `publicShares[${i}].publicKey`)));
+  }
+
+  const excluded: number[] = [];
+  const candidates: Candidate[] = [];
+  const blstSigs = new Map<number, BlstSignature>();
+  for (const share of shares) {
+    let sig: BlstSignature;
+    try {
+      sig = parseSignature(share.signature, `share ${share.index}`);
+    } catch (err) {
+      if (err instanceof TblsError) {
+        excluded.push(share.index);
+        continue;
+      }
+      throw err;
+    }
+    blstSigs.set(share.index, sig);
+    candidates.push({ index: share.index, id: herumiId(share.index), sig: toHerumiSignature(sig) });
+  }
+  const notEnough = (usable: number): TblsError =>
+    new TblsError('NOT_ENOUGH_SHARES', `only ${usable} usable share(s), threshold is ${threshold}`, {
+      usable,
+      threshold,
+      excludedIndexes: [...excluded],
+    });
+  if (candidates.length < threshold) throw notEnough(candidates.length);
+
+  const tried = new Set<string>();
+  const attempt = (subset: Candidate[]): Uint8Array | undefined => {
+    tried.add(subset.map((c) => c.index).join(','));
+    const rebuilt = interpolateSignatures(subset.map((c) => c.sig), subset.map((c) => c.id));
+    if (rebuilt.isZero()) return undefined;
+    const bytes = rebuilt.serialize();
+    return blst.verify(message, groupKey, blst.Signature.fromBytes(bytes)) ? bytes : undefined;
+  };
+  const success = (subset: Candidate[], signature: Uint8Array, extraExcluded: number[] = []): RecoverVerifiedResult => ({
+    signature,
+    usedIndexes: subset.map((c) => c.index),
+    excludedIndexes: [...excluded, ...extraExcluded],
+  });
+
+  const first = candidates.slice(0, threshold);
+  const direct = attempt(first);
+  if (direct) return success(first, direct);
+
+  let pool = candidates;
+  if (shareKeys.size > 0) {
+    const verified: Candidate[] = [];
+    const unknown: Candidate[] = [];
+    for (const c of candidates) {
+      const key = shareKeys.get(c.index);
+      if (key === undefined) unknown.push(c);
+      else if (blst.verify(message, key, blstSigs.get(c.index)!)) verified.push(c);
+      else excluded.push(c.index);
+    }
+    pool = [...verified, ...unknown];
+    if (pool.length < threshold) throw notEnough(pool.length);
+    if (unknown.length === 0 || verified.length >= threshold) {
+      const subset = pool.slice(0, threshold);
+      const signature = tried.has(subset.map((c) => c.index).join(',')) ? undefined : attempt(subset);
+      if (signature) return success(subset, signature);
+    }
+  }
+
+  const maxSubsets = args.maxSubsets ?? 2048;
+  let attempts = 0;
+  for (const { subset, skipped } of subsetsByFewestExclusions(pool, threshold)) {
+    if (tried.has(subset.map((c) => c.index).join(','))) continue;
+    if (++attempts > maxSubsets) break;
+    const signature = attempt(subset);
+    if (signature) return success(subset, signature, skipped.map((c) => c.index));
+  }
+  throw new TblsError(
+    'NO_VALID_SUBSET',
+    `no ${threshold}-subset of the ${pool.length} usable share(s) rebuilds a signature valid under the public key` +
+      (attempts > maxSubsets ? ` (gave up after ${maxSubsets} subsets)` : ''),
+    { threshold, usable: pool.map((c) => c.index), excludedIndexes: [...excluded], subsetsTried: tried.size },
+  );
+}
+
+/**
+ * Every `size`-subset of `items` exactly once, ordered by how many items before the subset's last
+ * element it skips (0, 1, 2, …). A subset skipping k items is the first `size` items of
+ * items[0 .. size+k) minus a k-subset R of items[0 .. size+k−1).
+ */
+export function* subsetsByFewestExclusions<T>(items: readonly T[], size: number): Generator<{ subset: T[]; skipped: T[] }> {
+  for (let k = 0; size + k <= items.length; k++) {
+    const prefix = size + k - 1;
+    for (const removed of combinations(prefix, k)) {
+      const removedSet = new Set(removed);
+      const subset: T[] = [];
+      for (let p = 0; p < prefix; p++) if (!removedSet.has(p)) subset.push(items[p]!);
+      subset.push(items[prefix]!);
+      yield { subset, skipped: removed.map((p) => items[p]!) };
+    }
+  }
+}
+
+/** k-combinations of 0..n−1 in lexicographic order. */
+function* combinations(n: number, k: number): Generator<number[]> {
+  const c = Array.from({ length: k }, (_, i) => i);
+  if (k > n) return;
+  for (;;) {
+    yield [...c];
+    let i = k - 1;
+    while (i >= 0 && c[i] === n - k + i) i--;
+    if (i < 0) return;
+    c[i]!++;
+    for (let j = i + 1; j < k; j++) c[j] = c[j - 1]! + 1;
+  }
+}
+
+export interface ReshareArgs {
+  /** the validator public key */
+  publicKey: Uint8Array;
+  /** the full signature of `message` under `publicKey` */
+  signature: Uint8Array;
+  message: Uint8Array;
+  threshold: number;
+  count: number;
+  /** skip the check that `signature` verifies (the caller has just verified it); default false */
+  alreadyVerified?: boolean;
+}
+
+/**
+ * Re-shares a full signature to `count` holders with threshold `threshold` (STAKEWISE.md §3):
+ * fresh CSPRNG a_1..a_{t−1}; shard x (x = 1..count) is P(x) = pk + c_x·G1 and S(x) = σ + c_x·H(m)
+ * with c_x = Σ a_k·x^k. c_x·H(m) is the signature of m under the scalar c_x, so each shard costs
+ * one blst sign and one key derivation. Returned arrays are in x order (index i ↔ x = i + 1).
+ */
+export function reshareSignature(args: ReshareArgs): { publicKeyShards: Uint8Array[]; signatureShards: Uint8Array[] } {
+  const { message, threshold, count } = args;
+  if (!(message instanceof Uint8Array)) throw new TblsError('INVALID_MESSAGE', 'message: expected bytes');
+  if (typeof count !== 'number' || !Number.isSafeInteger(count) || count < 1) {
+    throw new TblsError('THRESHOLD_OUT_OF_RANGE', `count must be a positive integer, got ${String(count)}`, { count });
+  }
+  assertThreshold(threshold, count);
+  const pk = parsePublicKey(args.publicKey, 'publicKey');
+  const sig = parseSignature(args.signature, 'signature');
+  if (!args.alreadyVerified && !blst.verify(message, pk, sig)) {
+    throw new TblsError('INVALID_SIGNATURE', 'signature does not verify under publicKey for this message: refusing to re-share it');
+  }
+  // Coefficient 0 is zero: the constant term (pk, σ) is added as a point.
+  const coefficients = [0n];
+  for (let k = 1; k < threshold; k++) coefficients.push(randomScalar());
+  const publicKeyShards: Uint8Array[] = [];
+  const signatureShards: Uint8Array[] = [];
+  for (let x = 1; x <= count; x++) {
+    const c = evaluatePolynomial(coefficients, BigInt(x));
+    if (c === 0n) {
+      publicKeyShards.push(pk.toBytes());
+      signatureShards.push(sig.toBytes());
+      continue;
+    }
+    const offset = blst.SecretKey.fromBytes(scalarToBytes(c));
+    publicKeyShards.push(blst.aggregatePublicKeys([pk, offset.toPublicKey()]).toBytes());
+    signatureShards.push(blst.aggregateSignatures([sig, offset.sign(message)]).toBytes());
+  }
+  return { publicKeyShards, signatureShards };
+}
