@@ -2,11 +2,15 @@
  * `npm run bench`: every suite benchmark, each figure next to its floor measured in this run.
  * Pass area names to run a subset: `npm run bench -- tbls qbft`.
  */
+import { runQbftBench } from './qbft.js';
 import { runTblsBench } from './tbls.js';
 
 type BenchArea = { name: string; run: () => Promise<void> };
 
-const areas: BenchArea[] = [{ name: 'tbls', run: runTblsBench }];
+const areas: BenchArea[] = [
+  { name: 'tbls', run: runTblsBench },
+  { name: 'qbft', run: runQbftBench },
+];
 
 async function main(): Promise<void> {
   const wanted = process.argv.slice(2);
