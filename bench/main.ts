@@ -2,6 +2,7 @@
  * `npm run bench`: every suite benchmark, each figure next to its floor measured in this run.
  * Pass area names to run a subset: `npm run bench -- tbls qbft`.
  */
+import { runP2pBench } from './p2p.js';
 import { runQbftBench } from './qbft.js';
 import { runTblsBench } from './tbls.js';
 
@@ -10,6 +11,7 @@ type BenchArea = { name: string; run: () => Promise<void> };
 const areas: BenchArea[] = [
   { name: 'tbls', run: runTblsBench },
   { name: 'qbft', run: runQbftBench },
+  { name: 'p2p', run: runP2pBench },
 ];
 
 async function main(): Promise<void> {
