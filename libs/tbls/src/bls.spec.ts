@@ -10,6 +10,7 @@ import {
   sign,
   verify,
   verifyBatch,
+  verifyEach,
   verifyPartial,
 } from './index.js';
 
@@ -134,5 +135,27 @@ describe('verifyBatch', () => {
     expectTblsError(() => verifyBatch(bad), 'INFINITY_POINT', /items\[3\]\.signature/);
     const badKey = items.map((it, i) => (i === 2 ? { ...it, publicKey: G1_NOT_IN_SUBGROUP } : it));
     expectTblsError(() => verifyBatch(badKey), 'INVALID_PUBLIC_KEY', /items\[2\]\.publicKey/);
+  });
+});
+
+describe('verifyEach', () => {
+  const items = Array.from({ length: 5 }, (_, i) => {
+    const sk = generateSecretKey();
+    const message = new Uint8Array(32).fill(i);
+    return { publicKey: secretKeyToPublicKey(sk), message, signature: sign(sk, message) };
+  });
+
+  it('gives one result per item, in order, and [] for an empty list', () => {
+    expect(verifyEach(items)).toEqual([true, true, true, true, true]);
+    const mixed = items.map((it, i) => (i === 1 || i === 4 ? { ...it, signature: items[0]!.signature } : it));
+    expect(verifyEach(mixed)).toEqual([true, false, true, true, false]);
+    expect(verifyEach([])).toEqual([]);
+  });
+
+  it('throws on a malformed item naming it, and on a list that is not an array or holds a non-object', () => {
+    expectTblsError(() => verifyEach(items.map((it, i) => (i === 2 ? { ...it, signature: infinity(96) } : it))), 'INFINITY_POINT', /items\[2\]\.signature/);
+    expectTblsError(() => verifyEach(items.map((it, i) => (i === 4 ? { ...it, message: 'root' as unknown as Uint8Array } : it))), 'INVALID_MESSAGE', /items\[4\]\.message/);
+    expectTblsError(() => verifyEach('items' as unknown as []), 'INVALID_ARGUMENT', /expected an array/);
+    expectTblsError(() => verifyBatch([items[0]!, null as unknown as (typeof items)[0]]), 'INVALID_ARGUMENT', /items\[1\]/);
   });
 });

@@ -131,15 +131,39 @@ export interface SignatureSetBytes {
  * vacuously valid. Malformed items throw TblsError naming the item.
  */
 export function verifyBatch(items: readonly SignatureSetBytes[]): boolean {
+  return verifyBatchFrom(items, 0);
+}
+
+function assertItems(items: unknown): asserts items is readonly SignatureSetBytes[] {
+  if (!Array.isArray(items)) throw new TblsError('INVALID_ARGUMENT', `items: expected an array of signature sets, got ${typeof items}`);
+}
+
+function parseSet(item: SignatureSetBytes, field: string): { msg: Uint8Array; pk: BlstPublicKey; sig: BlstSignature } {
+  if (item === null || typeof item !== 'object') throw new TblsError('INVALID_ARGUMENT', `${field}: expected { publicKey, message, signature }`);
+  if (!(item.message instanceof Uint8Array)) throw new TblsError('INVALID_MESSAGE', `${field}.message: expected bytes, got ${typeof item.message}`);
+  return { msg: item.message, pk: parsePublicKey(item.publicKey, `${field}.publicKey`), sig: parseSignature(item.signature, `${field}.signature`) };
+}
+
+/** `verifyBatch` of a slice that starts at `items[offset]` of a caller's list: errors name the caller's index. */
+export function verifyBatchFrom(items: readonly SignatureSetBytes[], offset: number): boolean {
+  assertItems(items);
   if (items.length === 0) return true;
-  const sets = items.map((item, i) => {
-    assertMessage(item.message);
-    return {
-      msg: item.message,
-      pk: parsePublicKey(item.publicKey, `items[${i}].publicKey`),
-      sig: parseSignature(item.signature, `items[${i}].signature`),
-    };
-  });
+  const sets = items.map((item, i) => parseSet(item, `items[${offset + i}]`));
   if (sets.length === 1) return blst.verify(sets[0]!.msg, sets[0]!.pk, sets[0]!.sig);
   return blst.verifyMultipleAggregateSignatures(sets);
+}
+
+/**
+ * `verify` of every item, one result each (a bad item does not hide the good ones, unlike
+ * `verifyBatch`). Malformed items throw TblsError naming the item.
+ */
+export function verifyEach(items: readonly SignatureSetBytes[]): boolean[] {
+  return verifyEachFrom(items, 0);
+}
+
+/** `verifyEach` of a slice that starts at `items[offset]` of a caller's list. */
+export function verifyEachFrom(items: readonly SignatureSetBytes[], offset: number): boolean[] {
+  assertItems(items);
+  const sets = items.map((item, i) => parseSet(item, `items[${offset + i}]`));
+  return sets.map((set) => blst.verify(set.msg, set.pk, set.sig));
 }

@@ -1,5 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
-import { bytesToHex, hexToBytes } from '@dvt/common';
+import { decrypt as eciesjsDecrypt, encrypt as eciesjsEncrypt } from 'eciesjs';
+import { bytesToBareHex, bytesToHex, hexToBytes } from '@dvt/common';
 import { ECIES_OVERHEAD, TblsError, eciesDecrypt, eciesEncrypt, eciesPublicKey, generateEciesKeyPair } from './index.js';
 
 function expectTblsError(fn: () => unknown, code: string, message?: RegExp): void {
@@ -77,5 +78,67 @@ describe('ECIES (eciesjs / eciespy format)', () => {
     badEphemeral[0] = 0x07;
     expectTblsError(() => eciesDecrypt(ECIESJS_VECTOR.privateKey, badEphemeral), 'ECIES_DECRYPT_FAILED', /ephemeral/);
     expectTblsError(() => eciesDecrypt(ECIESJS_VECTOR.privateKey, ECIESJS_VECTOR.ciphertext.subarray(0, 96)), 'ECIES_DECRYPT_FAILED', /at least 97/);
+  });
+
+  describe('interoperates with eciesjs 0.5 both ways', () => {
+    const { privateKey, publicKey } = generateEciesKeyPair();
+    const compressed = Uint8Array.of(publicKey[64]! % 2 === 0 ? 0x02 : 0x03, ...publicKey.subarray(1, 33));
+    const keys: [string, Uint8Array][] = [
+      ['64-byte raw', publicKey.subarray(1)],
+      ['65-byte uncompressed', publicKey],
+      ['33-byte compressed', compressed],
+    ];
+    const plaintexts = [new Uint8Array(0), Uint8Array.of(7), Uint8Array.from({ length: 96 }, (_, i) => i * 3), new Uint8Array(1000).fill(0xa5)];
+
+    it.each(keys)('ours → eciesjs.decrypt, receiver key %s, before and after the key gets a precomputed table', (_name, key) => {
+      // A key gets its table on its 16th encryption (ecies.ts): check ciphertexts on both sides of the switch
+      // (the 64- and 65-byte forms of a key share one cache entry).
+      const rounds = 20;
+      for (let round = 0; round < rounds; round++) {
+        const plaintext = plaintexts[round % plaintexts.length]!;
+        const ciphertext = eciesEncrypt(key, plaintext);
+        if (round < 2 || round >= rounds - 4) expect(bytesToHex(eciesjsDecrypt(privateKey, ciphertext))).toBe(bytesToHex(plaintext));
+        else expect(bytesToHex(eciesDecrypt(privateKey, ciphertext))).toBe(bytesToHex(plaintext));
+      }
+    });
+
+    it.each(keys)('eciesjs.encrypt → ours, receiver key %s', (_name, key) => {
+      for (const plaintext of plaintexts) {
+        // eciesjs takes a 64-byte raw key only in hex form.
+        const fromEciesjs = eciesjsEncrypt(key.length === 64 ? bytesToBareHex(key) : key, plaintext);
+        expect(fromEciesjs).toHaveLength(ECIES_OVERHEAD + plaintext.length);
+        expect(bytesToHex(eciesDecrypt(privateKey, fromEciesjs))).toBe(bytesToHex(plaintext));
+      }
+    });
+
+    it('a cached receiver key is not confused with another key of the same length', () => {
+      const other = generateEciesKeyPair();
+      const shard = Uint8Array.from({ length: 96 }, (_, i) => i);
+      for (let round = 0; round < 3; round++) {
+        expect(eciesjsDecrypt(privateKey, eciesEncrypt(publicKey.subarray(1), shard))).toEqual(shard);
+        expect(eciesjsDecrypt(other.privateKey, eciesEncrypt(other.publicKey.subarray(1), shard))).toEqual(shard);
+        expectTblsError(() => eciesDecrypt(other.privateKey, eciesEncrypt(publicKey.subarray(1), shard)), 'ECIES_DECRYPT_FAILED');
+      }
+    });
+  });
+
+  it('keeps working for keys evicted from the receiver cache and used again', () => {
+    const pairs = Array.from({ length: 20 }, () => generateEciesKeyPair());
+    for (let round = 0; round < 2; round++) {
+      pairs.forEach((pair, i) => {
+        const message = Uint8Array.of(round, i);
+        expect(eciesDecrypt(pair.privateKey, eciesEncrypt(pair.publicKey.subarray(1), message))).toEqual(message);
+      });
+    }
+  });
+
+  it('rejects a 65-byte key with a prefix other than 0x04, even when its body is a cached key', () => {
+    const { publicKey } = generateEciesKeyPair();
+    eciesEncrypt(publicKey.subarray(1), new Uint8Array(1));
+    const hybrid = Uint8Array.from(publicKey);
+    hybrid[0] = 0x06;
+    expectTblsError(() => eciesEncrypt(hybrid, new Uint8Array(1)), 'ECIES_INVALID_KEY', /not a point/);
+    expectTblsError(() => eciesEncrypt('04ab' as unknown as Uint8Array, new Uint8Array(1)), 'ECIES_INVALID_KEY', /expected bytes/);
+    expectTblsError(() => eciesEncrypt(publicKey, 'hello' as unknown as Uint8Array), 'ECIES_INVALID_KEY', /plaintext/);
   });
 });

@@ -14,9 +14,12 @@ export type TblsErrorCode =
   | 'KEYSTORE_INVALID'
   | 'KEYSTORE_WRONG_PASSWORD'
   | 'ECIES_INVALID_KEY'
-  | 'ECIES_DECRYPT_FAILED';
+  | 'ECIES_DECRYPT_FAILED'
+  | 'INVALID_ARGUMENT'
+  | 'WORKER_FAILED'
+  | 'EXECUTOR_CLOSED';
 
-/** Every failure of the crypto lib: bad keys/points/indexes, failed reconstruction, keystores, ECIES. */
+/** Every failure of the crypto lib: bad keys/points/indexes, failed reconstruction, keystores, ECIES, the worker pool. */
 export class TblsError extends DvtError<TblsErrorCode> {
   constructor(code: TblsErrorCode, message: string, details?: Record<string, unknown>) {
     super(code, message, details);

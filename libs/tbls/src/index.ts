@@ -10,6 +10,7 @@ export {
   verify,
   verifyPartial,
   verifyBatch,
+  verifyEach,
   assertSecretKey,
   assertPublicKey,
   assertSignature,
@@ -29,7 +30,17 @@ export {
   recoverVerifiedSignature,
   reshareSignature,
 } from './threshold.js';
-export { ECIES_OVERHEAD, type EciesKeyPair, eciesEncrypt, eciesDecrypt, generateEciesKeyPair, eciesPublicKey } from './ecies.js';
+export { type ReshareAndEncryptArgs, type ReshareAndEncryptResult, reshareAndEncryptSignature } from './oracle-shards.js';
+export { type TblsExecutor, type TblsWorkerPoolOptions, createInlineTblsExecutor, createTblsWorkerPool } from './executor.js';
+export {
+  ECIES_OVERHEAD,
+  type EciesKeyPair,
+  eciesEncrypt,
+  eciesDecrypt,
+  generateEciesKeyPair,
+  eciesPublicKey,
+  assertEciesPublicKey,
+} from './ecies.js';
 export {
   type Keystore,
   type KeystoreKdf,

@@ -12,6 +12,7 @@ import {
   recoverSecretKey,
   recoverSignature,
   recoverVerifiedSignature,
+  reshareAndEncryptSignature,
   reshareSignature,
   secretKeyToPublicKey,
   sign,
@@ -19,7 +20,8 @@ import {
   verify,
   verifyPartial,
 } from './index.js';
-import { subsetsByFewestExclusions } from './threshold.js';
+import { parsePublicKey, parseSignature } from './bls.js';
+import { type ReshareMethod, reshareMethodFor, reshareShards, subsetsByFewestExclusions } from './threshold.js';
 
 function expectTblsError(fn: () => unknown, code: string, message?: RegExp): TblsError {
   let caught: unknown;
@@ -332,5 +334,72 @@ describe('reshareSignature (oracle exit-signature shards)', () => {
     expectTblsError(() => reshareSignature({ publicKey, signature, message, threshold: 0, count: 3 }), 'THRESHOLD_OUT_OF_RANGE');
     expectTblsError(() => reshareSignature({ publicKey, signature, message, threshold: 1, count: 0 }), 'THRESHOLD_OUT_OF_RANGE', /count/);
     expectTblsError(() => reshareSignature({ publicKey, signature: new Uint8Array(96), message, threshold: 1, count: 2 }), 'INVALID_SIGNATURE');
+  });
+});
+
+describe('re-share constructions', () => {
+  const secret = generateSecretKey();
+  const publicKey = secretKeyToPublicKey(secret);
+  const signature = sign(secret, message);
+
+  it.each<ReshareMethod>(['per-shard', 'differences'])('%s: shards verify, any t rebuild pk and σ, t − 1 do not (property)', (method) => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 12 }).chain((count) => fc.record({ count: fc.constant(count), t: fc.integer({ min: 1, max: count }), seed: fc.integer() })),
+        ({ count, t, seed }) => {
+          const rand = mulberry32(seed);
+          const { publicKeyShards, signatureShards } = reshareShards(parsePublicKey(publicKey), parseSignature(signature), message, t, count, method);
+          expect(publicKeyShards).toHaveLength(count);
+          signatureShards.forEach((shard, i) => expect(verifyPartial(publicKeyShards[i]!, message, shard)).toBe(true));
+          const shares = signatureShards.map((s, i) => ({ index: i + 1, signature: s }));
+          const pkShares = publicKeyShards.map((p, i) => ({ index: i + 1, publicKey: p }));
+          for (const subset of sampleSubsets(shares, t, 2, rand)) expect(bytesToHex(recoverSignature(subset))).toBe(bytesToHex(signature));
+          expect(bytesToHex(recoverPublicKey(sampleSubsets(pkShares, t, 1, rand)[0]!))).toBe(bytesToHex(publicKey));
+          if (t >= 2) expect(verify(publicKey, message, recoverSignature(shuffled(shares, rand).slice(0, t - 1)))).toBe(false);
+          // A fresh non-constant polynomial unless t = 1.
+          expect(new Set(signatureShards.map(bytesToHex)).size).toBe(t === 1 ? 1 : count);
+        },
+      ),
+      { numRuns: 8 },
+    );
+  });
+
+  it('uses forward differences where they need fewer operations (11 oracles, t = 8) and per-shard signs otherwise', () => {
+    expect(reshareMethodFor(8, 11)).toBe('differences');
+    expect(reshareMethodFor(3, 4)).toBe('differences');
+    expect(reshareMethodFor(11, 11)).toBe('per-shard');
+    expect(reshareMethodFor(13, 13)).toBe('per-shard');
+  });
+});
+
+describe('reshareAndEncryptSignature', () => {
+  const secret = generateSecretKey();
+  const publicKey = secretKeyToPublicKey(secret);
+  const signature = sign(secret, message);
+  const oracles = Array.from({ length: 4 }, () => generateEciesKeyPair());
+
+  it('encrypts shard x to oracle x − 1; the decrypted shards verify and any 3 rebuild the signature', () => {
+    const { publicKeyShards, encryptedShards } = reshareAndEncryptSignature({
+      publicKey,
+      signature,
+      message,
+      threshold: 3,
+      oraclePublicKeys: oracles.map((o) => o.publicKey.subarray(1)),
+    });
+    expect(encryptedShards.map((c) => c.length)).toEqual([193, 193, 193, 193]);
+    const shards = encryptedShards.map((c, i) => ({ index: i + 1, signature: eciesDecrypt(oracles[i]!.privateKey, c) }));
+    shards.forEach((s, i) => expect(verifyPartial(publicKeyShards[i]!, message, s.signature)).toBe(true));
+    // Oracle 0 cannot open oracle 1's shard.
+    expectTblsError(() => eciesDecrypt(oracles[0]!.privateKey, encryptedShards[1]!), 'ECIES_DECRYPT_FAILED');
+    expect(bytesToHex(recoverSignature(shards.slice(1)))).toBe(bytesToHex(signature));
+  });
+
+  it('rejects bad oracle keys before re-sharing, an empty oracle list, and a signature that does not verify', () => {
+    const args = { publicKey, signature, message, threshold: 2, oraclePublicKeys: oracles.map((o) => o.publicKey) };
+    expectTblsError(() => reshareAndEncryptSignature({ ...args, oraclePublicKeys: [oracles[0]!.publicKey, new Uint8Array(65)] }), 'ECIES_INVALID_KEY', /oraclePublicKeys\[1\]: not a point/);
+    expectTblsError(() => reshareAndEncryptSignature({ ...args, oraclePublicKeys: [] }), 'INVALID_ARGUMENT', /non-empty/);
+    expectTblsError(() => reshareAndEncryptSignature({ ...args, message: new Uint8Array(32) }), 'INVALID_SIGNATURE', /refusing/);
+    expectTblsError(() => reshareAndEncryptSignature({ ...args, threshold: 5 }), 'THRESHOLD_OUT_OF_RANGE');
+    expectTblsError(() => reshareAndEncryptSignature(null as unknown as typeof args), 'INVALID_ARGUMENT');
   });
 });
