@@ -22,8 +22,13 @@ export {
   type QbftLimits,
 } from './codec.js';
 export {
+  NativeSecp256k1Signer,
   Secp256k1Signer,
+  createQbftSigner,
+  nobleSecp256k1Verifier,
+  qbftSigningInput,
   secp256k1Verifier,
+  verifyQbftMessage,
   assertSecp256k1PublicKey,
   generateSecp256k1IdentityKey,
   qbftMessageDigest,

@@ -263,6 +263,23 @@ describe('PREPARE and COMMIT', () => {
     expect(commits).toEqual([1, 2]);
   });
 
+  it('drops PREPAREs of a round it already committed in without verifying them', () => {
+    let verified = 0;
+    const keys = fakeKeys(4);
+    const counting = { ...keys, verifier: { verify: (d: Uint8Array, sig: Uint8Array, pk: Uint8Array) => (verified++, keys.verifier.verify(d, sig, pk)) } };
+    const node = new SingleNode({ n: 4, me: 0, keys: counting });
+    node.instance.start(A);
+    node.receive(node.proposal(3, 1, A));
+    for (const s of [1, 2]) node.receive(node.prepare(s, 1, A));
+    expect(node.out(QbftMessageType.Commit)).toHaveLength(1);
+    const before = verified;
+    expect(node.receive(node.prepare(3, 1, A))).toEqual(droppedFor('AFTER_COMMIT'));
+    expect(verified).toBe(before);
+    // a COMMIT of the same round is still verified and counted
+    expect(node.receive(node.commit(1, 1, A))).toEqual(accepted);
+    expect(verified).toBe(before + 1);
+  });
+
   it('rejects a PREPARE or COMMIT that carries a value or justifications', () => {
     const node = node0();
     const prepare = node.prepareMsg(1, 1, A);

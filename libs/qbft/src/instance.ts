@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { equalBytes } from '@dvt/common';
 import {
   DEFAULT_QBFT_LIMITS,
@@ -8,7 +9,7 @@ import {
   type QbftLimits,
 } from './codec.js';
 import { QbftError } from './errors.js';
-import { qbftMessageDigest, signQbftMessage, type QbftSigner, type QbftVerifier } from './signing.js';
+import { qbftSigningInput, signQbftMessage, type QbftSigner, type QbftVerifier } from './signing.js';
 import { QbftRoundClock, qbftFaultTolerance, qbftLeader, qbftQuorum, type QbftTiming } from './timing.js';
 import {
   QbftMessageType,
@@ -96,6 +97,8 @@ export type QbftDropReason =
   | 'EQUIVOCATION'
   | 'PAST_ROUND'
   | 'AFTER_DECISION'
+  /** a PREPARE for a round this node already committed in (its PREPARE quorum is complete) */
+  | 'AFTER_COMMIT'
   /** the duty deadline has passed */
   | 'EXPIRED';
 
@@ -129,6 +132,10 @@ const dropped = (reason: QbftDropReason): QbftReceiveResult => ({ status: 'dropp
 
 function hashKey(hash: Uint8Array): string {
   return Buffer.from(hash.buffer, hash.byteOffset, hash.byteLength).toString('hex');
+}
+
+function sha256(bytes: Uint8Array): Uint8Array {
+  return new Uint8Array(createHash('sha256').update(bytes).digest());
 }
 
 function sameSigned(a: SignedQbftMessage, b: SignedQbftMessage): boolean {
@@ -375,6 +382,8 @@ export class QbftInstance<V> {
     const isPrepare = message.type === QbftMessageType.Prepare;
     // Old PREPAREs are useless; old COMMITs can still prove a decision.
     if (isPrepare && this.started && message.round < this.currentRound) return dropped('PAST_ROUND');
+    // Its certificate is fixed once this node commits: further PREPAREs of that round change nothing, skip their verification.
+    if (isPrepare && this.committedRounds.has(message.round)) return dropped('AFTER_COMMIT');
     const byRound = isPrepare ? this.prepares : this.commits;
     const existing = byRound.get(message.round)?.get(message.source);
     if (existing && sameSigned(existing, signed)) return dropped('DUPLICATE');
@@ -503,10 +512,14 @@ export class QbftInstance<V> {
     const { source } = signed.message;
     const publicKey = this.options.peers[source];
     if (!publicKey) throw new QbftError('UNKNOWN_SIGNER', `source ${source} is not a cluster node (n = ${this.nodeCount})`);
-    const digest = qbftMessageDigest(signed.message);
-    const cacheKey = hashKey(digest) + hashKey(signed.signature);
+    const signingInput = qbftSigningInput(signed.message);
+    const cacheKey = hashKey(signingInput) + hashKey(signed.signature);
     if (this.verifiedSignatures.has(cacheKey)) return;
-    if (!this.options.verifier.verify(digest, signed.signature, publicKey)) {
+    const { verifier } = this.options;
+    const valid = verifier.verifyPreimage
+      ? verifier.verifyPreimage(signingInput, signed.signature, publicKey)
+      : verifier.verify(sha256(signingInput), signed.signature, publicKey);
+    if (!valid) {
       throw new QbftError('INVALID_SIGNATURE', `bad signature on a ${qbftMessageTypeName(signed.message.type)} from node ${source}`, {
         source,
         round: signed.message.round,

@@ -1,7 +1,8 @@
-import { createHash } from 'node:crypto';
+import { createHash, type KeyObject } from 'node:crypto';
 import { secp256k1 } from '@noble/curves/secp256k1.js';
-import { encodeQbftMessage } from './codec.js';
+import { QBFT_MESSAGE_BYTES, encodeQbftMessage } from './codec.js';
 import { QbftError } from './errors.js';
+import { nativeSecp256k1PrivateKey, nativeSecp256k1Sign, nativeSecp256k1Verify } from './native-secp256k1.js';
 import { QBFT_SIGNATURE_BYTES, type QbftMessage, type SignedQbftMessage } from './types.js';
 
 /** Separates QBFT signatures from anything else the identity key signs (ENRs, cluster locks). */
@@ -12,11 +13,27 @@ export interface QbftSigner {
   /** the key peers know this node by (33-byte compressed secp256k1 for the real signer) */
   readonly publicKey: Uint8Array;
   sign(digest: Uint8Array): Uint8Array;
+  /**
+   * Optional: signs sha256(`preimage`), hashing itself; must equal a `sign` of that digest in
+   * meaning (any valid signature). Lets a signer that only signs messages, not digests (node:crypto),
+   * work natively. Preferred over `sign` when present.
+   */
+  signPreimage?(preimage: Uint8Array): Uint8Array;
 }
 
 /** Checks a peer's signature over a digest; must return false (not throw) for any bad input. */
 export interface QbftVerifier {
   verify(digest: Uint8Array, signature: Uint8Array, publicKey: Uint8Array): boolean;
+  /** Optional: `verify(sha256(preimage), …)`, hashing itself. Preferred over `verify` when present. */
+  verifyPreimage?(preimage: Uint8Array, signature: Uint8Array, publicKey: Uint8Array): boolean;
+}
+
+/** domain ‖ canonical message encoding: the bytes whose sha256 is signed. */
+export function qbftSigningInput(message: QbftMessage): Uint8Array {
+  const out = new Uint8Array(QBFT_SIGNING_DOMAIN.length + QBFT_MESSAGE_BYTES);
+  out.set(QBFT_SIGNING_DOMAIN, 0);
+  out.set(encodeQbftMessage(message), QBFT_SIGNING_DOMAIN.length);
+  return out;
 }
 
 /** sha256(domain ‖ canonical message encoding): what gets signed. */
@@ -24,23 +41,36 @@ export function qbftMessageDigest(message: QbftMessage): Uint8Array {
   return new Uint8Array(createHash('sha256').update(QBFT_SIGNING_DOMAIN).update(encodeQbftMessage(message)).digest());
 }
 
+/** Checks `signature` on `message` by `publicKey`, through the verifier's preimage path when it has one. */
+export function verifyQbftMessage(verifier: QbftVerifier, message: QbftMessage, signature: Uint8Array, publicKey: Uint8Array): boolean {
+  if (verifier.verifyPreimage) return verifier.verifyPreimage(qbftSigningInput(message), signature, publicKey);
+  return verifier.verify(qbftMessageDigest(message), signature, publicKey);
+}
+
 export function signQbftMessage(message: QbftMessage, signer: QbftSigner): SignedQbftMessage {
-  const signature = signer.sign(qbftMessageDigest(message));
+  const signature = signer.signPreimage ? signer.signPreimage(qbftSigningInput(message)) : signer.sign(qbftMessageDigest(message));
   if (signature.length !== QBFT_SIGNATURE_BYTES) {
     throw new QbftError('INVALID_KEY', `signer produced ${signature.length} bytes instead of ${QBFT_SIGNATURE_BYTES}`);
   }
   return { message, signature };
 }
 
-/** Identity key signer: 32-byte secp256k1 private key, deterministic low-S compact signatures. */
+function checkIdentityKey(privateKey: Uint8Array): void {
+  if (!(privateKey instanceof Uint8Array) || privateKey.length !== 32 || !secp256k1.utils.isValidSecretKey(privateKey)) {
+    throw new QbftError('INVALID_KEY', 'identity private key must be 32 bytes and a valid secp256k1 scalar');
+  }
+}
+
+/**
+ * Identity key signer in JavaScript (@noble/curves): deterministic (RFC 6979) low-S compact
+ * signatures. Slower than `NativeSecp256k1Signer`; kept for reproducible outputs.
+ */
 export class Secp256k1Signer implements QbftSigner {
   readonly publicKey: Uint8Array;
   private readonly privateKey: Uint8Array;
 
   constructor(privateKey: Uint8Array) {
-    if (!(privateKey instanceof Uint8Array) || privateKey.length !== 32 || !secp256k1.utils.isValidSecretKey(privateKey)) {
-      throw new QbftError('INVALID_KEY', 'identity private key must be 32 bytes and a valid secp256k1 scalar');
-    }
+    checkIdentityKey(privateKey);
     this.privateKey = Uint8Array.from(privateKey);
     this.publicKey = secp256k1.getPublicKey(this.privateKey, true);
   }
@@ -50,17 +80,57 @@ export class Secp256k1Signer implements QbftSigner {
   }
 }
 
-/** Verifies compact low-S secp256k1 signatures against 33-byte compressed public keys. */
+/**
+ * Identity key signer on node:crypto (OpenSSL): the fast default. Messages are signed natively
+ * through `signPreimage` (random nonce, low S); `sign` of a bare digest, which OpenSSL cannot
+ * do, falls back to the deterministic JS signer. Both verify under either verifier.
+ */
+export class NativeSecp256k1Signer implements QbftSigner {
+  readonly publicKey: Uint8Array;
+  private readonly privateKey: Uint8Array;
+  private readonly keyObject: KeyObject;
+
+  constructor(privateKey: Uint8Array) {
+    checkIdentityKey(privateKey);
+    this.privateKey = Uint8Array.from(privateKey);
+    this.publicKey = secp256k1.getPublicKey(this.privateKey, true);
+    this.keyObject = nativeSecp256k1PrivateKey(this.privateKey);
+  }
+
+  sign(digest: Uint8Array): Uint8Array {
+    return secp256k1.sign(digest, this.privateKey, { prehash: false, lowS: true, format: 'compact' });
+  }
+
+  signPreimage(preimage: Uint8Array): Uint8Array {
+    return nativeSecp256k1Sign(this.keyObject, preimage);
+  }
+}
+
+/** The default identity signer for QBFT messages (native). */
+export function createQbftSigner(identityPrivateKey: Uint8Array): QbftSigner {
+  return new NativeSecp256k1Signer(identityPrivateKey);
+}
+
+function nobleVerify(digest: Uint8Array, signature: Uint8Array, publicKey: Uint8Array): boolean {
+  if (!(signature instanceof Uint8Array) || signature.length !== QBFT_SIGNATURE_BYTES) return false;
+  try {
+    return secp256k1.verify(signature, digest, publicKey, { prehash: false, lowS: true, format: 'compact' });
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Verifies compact low-S secp256k1 signatures against 33-byte compressed public keys: digests in
+ * JavaScript, messages (`verifyPreimage`, what QbftInstance uses) natively through node:crypto.
+ */
 export const secp256k1Verifier: QbftVerifier = {
-  verify(digest, signature, publicKey) {
-    if (signature.length !== QBFT_SIGNATURE_BYTES) return false;
-    try {
-      return secp256k1.verify(signature, digest, publicKey, { prehash: false, lowS: true, format: 'compact' });
-    } catch {
-      return false;
-    }
-  },
+  verify: nobleVerify,
+  verifyPreimage: nativeSecp256k1Verify,
 };
+
+/** The same checks in JavaScript only (@noble/curves), for comparison and for runtimes without OpenSSL's secp256k1. */
+export const nobleSecp256k1Verifier: QbftVerifier = { verify: nobleVerify };
 
 /** Throws INVALID_KEY unless `publicKey` is a 33-byte compressed point on secp256k1. */
 export function assertSecp256k1PublicKey(publicKey: Uint8Array, field = 'public key'): void {

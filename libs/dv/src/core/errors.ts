@@ -1,0 +1,17 @@
+import { DvtError } from '@dvt/common';
+
+export type DvErrorCode =
+  /** a slot or duty type that is not a valid duty */
+  | 'INVALID_DUTY'
+  /** not a 48-byte BLS public key in bytes or 0x-hex */
+  | 'INVALID_DV_PUBKEY'
+  /** bytes that are not the canonical encoding of an unsigned data set, or a set over its limits */
+  | 'INVALID_UNSIGNED_DATA'
+  | 'INVALID_CONFIG';
+
+/** Errors of the DV node's shared core types (duties, DV keys, unsigned data sets, clocks). */
+export class DvError extends DvtError<DvErrorCode> {
+  constructor(code: DvErrorCode, message: string, details?: Record<string, unknown>) {
+    super(code, message, details);
+  }
+}

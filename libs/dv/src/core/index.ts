@@ -1,0 +1,26 @@
+export { DvError, type DvErrorCode } from './errors.js';
+export {
+  ALL_DUTY_TYPES,
+  DEPRECATED_BUILDER_PROPOSER_DUTY_TYPE,
+  DutyType,
+  compareDuties,
+  dutyKey,
+  dutyTypeName,
+  formatDuty,
+  isDutyType,
+  newDuty,
+  type Duty,
+} from './duty.js';
+export { DV_PUBKEY_BYTES, dvPubkeyBytes, toDvPubkey, type DvPubkey } from './dv-pubkey.js';
+export {
+  DEFAULT_UNSIGNED_DATA_SET_LIMITS,
+  UNSIGNED_DATA_SET_VERSION,
+  decodeUnsignedDataSet,
+  encodeUnsignedDataSet,
+  unsignedDataSet,
+  type DecodeUnsignedDataSetOptions,
+  type UnsignedDataSet,
+  type UnsignedDataSetLimits,
+} from './unsigned-data-set.js';
+export { Subscribers, type ListenerErrorHandler } from './subscribers.js';
+export { ManualClock, SlotTimes, systemClock, type Clock, type Timers } from './clock.js';
