@@ -3,6 +3,10 @@ import { DvtError } from '@dvt/common';
 import { type CliIo, CliExit, ExitCode } from './io.js';
 import { registerExitMessage } from './commands/exit-message.js';
 import { registerCombineSignatures } from './commands/combine-signatures.js';
+import { registerRelayerCommand } from '../../relayer/src/cli.js';
+import { registerSidecarCommand } from '../../sidecar/src/cli.js';
+import { registerOperatorCommand } from '../../operator/src/cli.js';
+import { registerCreateClusterCommand } from '../../dv-node/src/create-cluster.command.js';
 
 /** Every `dvt` subcommand is registered here, in one place. */
 export function buildProgram(io: CliIo, setExitCode: (code: number) => void): Command {
@@ -13,6 +17,10 @@ export function buildProgram(io: CliIo, setExitCode: (code: number) => void): Co
     .configureOutput({ writeOut: io.stdout, writeErr: io.stderr });
   registerExitMessage(program, io, setExitCode);
   registerCombineSignatures(program, io, setExitCode);
+  registerCreateClusterCommand(program, io);
+  registerRelayerCommand(program, io);
+  registerSidecarCommand(program, io);
+  registerOperatorCommand(program, io);
   return program;
 }
 

@@ -1,0 +1,7 @@
+export {
+  type BeaconNodeMockOptions,
+  type MockValidatorInput,
+  type RecordedRequest,
+  type InjectedFault,
+  BeaconNodeMock,
+} from './beacon-node-mock.js';

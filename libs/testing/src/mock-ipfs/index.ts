@@ -1,0 +1,1 @@
+export { MockIpfsGateway } from './mock-ipfs-gateway.js';
