@@ -4,6 +4,8 @@
  */
 import { runP2pBench } from './p2p.js';
 import { runQbftBench } from './qbft.js';
+import { runRelayerBench } from './relayer.js';
+import { runSidecarBench } from './sidecar.js';
 import { runTblsBench } from './tbls.js';
 
 type BenchArea = { name: string; run: () => Promise<void> };
@@ -12,6 +14,8 @@ const areas: BenchArea[] = [
   { name: 'tbls', run: runTblsBench },
   { name: 'qbft', run: runQbftBench },
   { name: 'p2p', run: runP2pBench },
+  { name: 'relayer', run: async () => void (await runRelayerBench()) },
+  { name: 'sidecar', run: runSidecarBench },
 ];
 
 async function main(): Promise<void> {
