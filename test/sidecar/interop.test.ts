@@ -21,7 +21,7 @@ import { type RelayerFixture, type TempDir, startFixture, tempDir } from '../rel
 import { writeSsvCluster } from './ssv-fixtures.js';
 
 const FIXTURE = JSON.parse(
-  readFileSync(new URL('../../../shared/vectors/stakewise/hoodi-ssv-sidecar-shares-2-validators.json', import.meta.url), 'utf8'),
+  readFileSync(new URL('../vectors/hoodi-ssv-sidecar-shares-2-validators.json', import.meta.url), 'utf8'),
 ) as PushSignaturesBody[];
 const VAULT = '0x8ae5c1046158526cf236f74d8fb88fabe2e94aca';
 const START_INDEX = 10;
