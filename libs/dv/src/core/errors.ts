@@ -7,6 +7,8 @@ export type DvErrorCode =
   | 'INVALID_DV_PUBKEY'
   /** bytes that are not the canonical encoding of an unsigned data set, or a set over its limits */
   | 'INVALID_UNSIGNED_DATA'
+  /** a signing message or partial signature that does not decode or does not belong to its duty */
+  | 'INVALID_SIGNED_DATA'
   | 'INVALID_CONFIG';
 
 /** Errors of the DV node's shared core types (duties, DV keys, unsigned data sets, clocks). */

@@ -24,3 +24,22 @@ export {
 } from './unsigned-data-set.js';
 export { Subscribers, type ListenerErrorHandler } from './subscribers.js';
 export { ManualClock, SlotTimes, systemClock, type Clock, type Timers } from './clock.js';
+export {
+  BLS_SIGNATURE_BYTES,
+  SIGNED_DUTY_TYPES,
+  decodeAttesterMessage,
+  decodeExitMessage,
+  decodeProposerMessage,
+  decodeRandaoMessage,
+  encodeAttesterMessage,
+  encodeExitMessage,
+  encodeProposerMessage,
+  encodeRandaoMessage,
+  signingRootOf,
+  type AggregatedSignature,
+  type AggregatedSignatureSet,
+  type PartialSignature,
+  type PartialSignatureSet,
+  type ProposerMessage,
+} from './signed-data.js';
+export { type DecidedProposal, type SlashingGuard, type SlashingVerdict, type ValidatorApiBackend } from './ports.js';
