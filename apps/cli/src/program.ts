@@ -7,6 +7,7 @@ import { registerRelayerCommand } from '../../relayer/src/cli.js';
 import { registerSidecarCommand } from '../../sidecar/src/cli.js';
 import { registerOperatorCommand } from '../../operator/src/cli.js';
 import { registerCreateClusterCommand } from '../../dv-node/src/create-cluster.command.js';
+import { registerNodeCommandGroup } from '../../dv-node/src/node.command.js';
 
 /** Every `dvt` subcommand is registered here, in one place. */
 export function buildProgram(io: CliIo, setExitCode: (code: number) => void): Command {
@@ -21,6 +22,8 @@ export function buildProgram(io: CliIo, setExitCode: (code: number) => void): Co
   registerRelayerCommand(program, io);
   registerSidecarCommand(program, io);
   registerOperatorCommand(program, io);
+  const node = registerNodeCommandGroup(program);
+  void node;
   return program;
 }
 
