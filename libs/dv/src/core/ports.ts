@@ -46,6 +46,8 @@ export interface ValidatorApiBackend {
   submitPartialSignatures(duty: Duty, partials: PartialSignatureSet): Promise<void>;
   /** DV root key of a validator index of this cluster, once the scheduler resolved it; undefined otherwise. */
   dvOfValidatorIndex(index: number): DvPubkey | undefined;
+  /** The DV of this cluster the scheduler knows to propose at `slot`; undefined if none (or not yet known). */
+  dvProposingAt(slot: number): DvPubkey | undefined;
 }
 
 /**
