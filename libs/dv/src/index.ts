@@ -4,3 +4,4 @@
  */
 export * from './core/index.js';
 export * from './consensus/index.js';
+export * from './validator-api/index.js';
