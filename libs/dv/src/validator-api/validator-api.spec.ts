@@ -58,6 +58,8 @@ class FakeBackend implements ValidatorApiBackend {
   readonly proposers = new Map<number, DvPubkey>();
   /** decided proposer messages by slot: a different block is refused */
   readonly decidedBlocks = new Map<number, Uint8Array>();
+  /** decided attestation data by slot: other data is refused */
+  readonly decidedAttestations = new Map<number, Uint8Array>();
   private readonly waiters = new Set<() => void>();
 
   dvOfValidatorIndex(index: number): DvPubkey | undefined {
@@ -105,6 +107,14 @@ class FakeBackend implements ValidatorApiBackend {
       for (const partial of partials.values()) {
         if (decided && Buffer.compare(decided, partial.message) !== 0) {
           throw new DvtError('NOT_DECIDED', `the block of slot ${duty.slot} differs from the block the cluster decided`);
+        }
+      }
+    }
+    if (duty.type === DutyType.Attester) {
+      const decided = this.decidedAttestations.get(duty.slot);
+      for (const partial of partials.values()) {
+        if (decided && Buffer.compare(decided, partial.message) !== 0) {
+          throw new DvtError('NOT_DECIDED', `attestation data of slot ${duty.slot} differs from the data the cluster decided`);
         }
       }
     }
@@ -602,6 +612,24 @@ describe('ValidatorApi', () => {
       expect([...backend.submitted[0]!.partials.keys()]).toEqual([DV_A.dv]);
     });
 
+    it('fails every attestation of a slot the backend refuses, and two different attestations of one validator', async () => {
+      const other = { ...attestationData(100), beaconBlockRoot: new Uint8Array(32).fill(8) };
+      backend.decidedAttestations.set(100, encodeAttesterMessage(attestationData(100)));
+      const res = await postJson(
+        '/eth/v2/beacon/pool/attestations',
+        [singleAttestationJson(DV_A, other), singleAttestationJson(DV_B, other), singleAttestationJson(DV_A, attestationData(101)), singleAttestationJson(DV_A, { ...attestationData(101), beaconBlockRoot: new Uint8Array(32).fill(9) })],
+        headers,
+      );
+      expect(res.status).toBe(400);
+      const body = (await res.json()) as { failures: { index: number; message: string }[] };
+      expect(body.failures).toEqual([
+        { index: 0, message: 'attestation data of slot 100 differs from the data the cluster decided' },
+        { index: 1, message: 'attestation data of slot 100 differs from the data the cluster decided' },
+        { index: 3, message: 'validator 11 has two different attestations for slot 101 in this request' },
+      ]);
+      expect(backend.submitted.map((s) => s.duty.slot)).toEqual([101]);
+    });
+
     it('rejects bad bodies and pre-Electra forks without handing anything in', async () => {
       for (const [body, hdrs, pattern] of [
         ['[', headers, /not valid JSON/],
@@ -644,6 +672,10 @@ describe('ValidatorApi', () => {
         expect(res.status).toBe(200);
         const bad = await call(path, { method: 'POST', headers: { 'content-type': 'application/json' }, body: 'nope' });
         expect(bad.status).toBe(400);
+        const sszBody = await call(path, { method: 'POST', headers: { 'content-type': 'application/octet-stream' }, body: new Uint8Array(84) });
+        expect(sszBody.status).toBe(200);
+        const xml = await call(path, { method: 'POST', headers: { 'content-type': 'text/xml' }, body: '<a/>' });
+        expect(xml.status).toBe(415);
       }
       expect(bn.seen).toHaveLength(0);
     });

@@ -11,7 +11,7 @@ import {
   slotToEpoch,
   voluntaryExitSigningRoot,
 } from '@dvt/eth2';
-import { verify } from '@dvt/tbls';
+import { verify, verifyBatch } from '@dvt/tbls';
 import { type Type } from '@chainsafe/ssz';
 import { ForkName, ForkSeq } from '@lodestar/params';
 import { type BeaconBlock, type BlindedBeaconBlock, type phase0, ssz, sszTypesFor } from '@lodestar/types';
@@ -532,7 +532,20 @@ export class ValidatorApi {
       items.push(...json);
     }
     const failures: PoolFailure[] = [];
-    const bySlot = new Map<number, { partials: Map<DvPubkey, PartialSignature>; indexes: number[] }>();
+    const recordFailure = (index: number, error: unknown): void => {
+      if (!(error instanceof DvtError)) throw error;
+      failures.push({ index, message: error.message });
+    };
+    interface Candidate {
+      readonly index: number;
+      readonly validatorIndex: number;
+      readonly dv: DvPubkey;
+      readonly data: phase0.AttestationData;
+      readonly signature: Uint8Array;
+      readonly share: Uint8Array;
+      readonly signingRoot: Uint8Array;
+    }
+    const candidates: Candidate[] = [];
     items.forEach((item, index) => {
       try {
         let attestation;
@@ -546,30 +559,51 @@ export class ValidatorApi {
         const dataFork = forkAtEpoch(this.network, slotToEpoch(this.network, data.slot)).name;
         if (dataFork !== fork) throw new ValidatorApiError('INVALID_REQUEST', `slot ${data.slot} is in fork ${dataFork}, the Eth-Consensus-Version header says ${fork}`);
         const dv = this.dvOfIndex(attestation.attesterIndex, 'attester_index');
-        this.verifyShareSignature(this.myShareOf(dv), attestationDataSigningRoot(this.network, data), attestation.signature, `attestation of validator ${attestation.attesterIndex} at slot ${data.slot}`);
-        const partial: PartialSignature = { shareIndex: this.keys.shareIndex, message: encodeAttesterMessage(data), signature: attestation.signature };
+        candidates.push({
+          index,
+          validatorIndex: attestation.attesterIndex,
+          dv,
+          data,
+          signature: attestation.signature,
+          share: this.myShareOf(dv),
+          signingRoot: attestationDataSigningRoot(this.network, data),
+        });
+      } catch (error) {
+        recordFailure(index, error);
+      }
+    });
+    // One multi-pairing for the usual all-valid request; one check each only when it fails.
+    let allValid = false;
+    try {
+      allValid = verifyBatch(candidates.map((c) => ({ publicKey: c.share, message: c.signingRoot, signature: c.signature })));
+    } catch {
+      allValid = false;
+    }
+    const bySlot = new Map<number, { partials: Map<DvPubkey, PartialSignature>; indexes: number[] }>();
+    for (const candidate of candidates) {
+      const { index, validatorIndex, dv, data, signature } = candidate;
+      try {
+        if (!allValid) this.verifyShareSignature(candidate.share, candidate.signingRoot, signature, `attestation of validator ${validatorIndex} at slot ${data.slot}`);
+        const partial: PartialSignature = { shareIndex: this.keys.shareIndex, message: encodeAttesterMessage(data), signature };
         let group = bySlot.get(data.slot);
         if (!group) bySlot.set(data.slot, (group = { partials: new Map(), indexes: [] }));
         const existing = group.partials.get(dv);
         if (existing) {
           const same = Buffer.compare(existing.message, partial.message) === 0 && Buffer.compare(existing.signature, partial.signature) === 0;
-          if (!same) throw new ValidatorApiError('INVALID_REQUEST', `validator ${attestation.attesterIndex} has two different attestations for slot ${data.slot} in this request`);
-          group.indexes.push(index);
-          return;
+          if (!same) throw new ValidatorApiError('INVALID_REQUEST', `validator ${validatorIndex} has two different attestations for slot ${data.slot} in this request`);
+        } else {
+          group.partials.set(dv, partial);
         }
-        group.partials.set(dv, partial);
         group.indexes.push(index);
       } catch (error) {
-        if (!(error instanceof DvtError)) throw error;
-        failures.push({ index, message: error.message });
+        recordFailure(index, error);
       }
-    });
+    }
     for (const [slot, group] of bySlot) {
       try {
         await this.submit(newDuty(slot, DutyType.Attester), group.partials);
       } catch (error) {
-        if (!(error instanceof DvtError)) throw error;
-        for (const index of group.indexes) failures.push({ index, message: error.message });
+        for (const index of group.indexes) recordFailure(index, error);
       }
     }
     if (failures.length > 0) {
@@ -617,8 +651,9 @@ export class ValidatorApi {
   }
 
   private async acceptAndDrop(ctx: RequestContext): Promise<void> {
-    const body = parseJson(await readBody(ctx.req, this.maxBodyBytes), ctx.url.pathname);
-    if (!Array.isArray(body)) throw new ValidatorApiError('INVALID_REQUEST', `${ctx.url.pathname}: expected a JSON array`);
+    const isSsz = bodyIsSsz(ctx.req);
+    const raw = await readBody(ctx.req, this.maxBodyBytes);
+    if (!isSsz && !Array.isArray(parseJson(raw, ctx.url.pathname))) throw new ValidatorApiError('INVALID_REQUEST', `${ctx.url.pathname}: expected a JSON array`);
     ctx.res.writeHead(200, { 'content-length': 0 });
     ctx.res.end();
   }
