@@ -8,6 +8,7 @@ import { registerSidecarCommand } from '../../sidecar/src/cli.js';
 import { registerOperatorCommand } from '../../operator/src/cli.js';
 import { registerCreateClusterCommand } from '../../dv-node/src/create-cluster.command.js';
 import { registerNodeCommandGroup } from '../../dv-node/src/node.command.js';
+import { registerSlashingProtectionCommands } from '../../dv-node/src/slashing-protection.command.js';
 
 /** Every `dvt` subcommand is registered here, in one place. */
 export function buildProgram(io: CliIo, setExitCode: (code: number) => void): Command {
@@ -23,7 +24,7 @@ export function buildProgram(io: CliIo, setExitCode: (code: number) => void): Co
   registerSidecarCommand(program, io);
   registerOperatorCommand(program, io);
   const node = registerNodeCommandGroup(program);
-  void node;
+  registerSlashingProtectionCommands(node, io);
   return program;
 }
 
