@@ -90,9 +90,14 @@ export async function runTblsBench(): Promise<void> {
     ),
   );
 
-  // recover from t shares
-  for (const t of [3, 5, 7]) {
-    const indexes = Array.from({ length: t }, (_, i) => 100 + 7 * i);
+  // recover from t shares: indexes 100, 107, … take herumi (non-integer Lagrange coefficients); {1,2,3}
+  // (a 4-operator cluster's partials) takes the small-coefficient blst fast path. Floor: herumi's interpolation primitive.
+  const recoverCases: { t: number; indexes: number[]; label: string }[] = [
+    ...[3, 5, 7].map((t) => ({ t, indexes: Array.from({ length: t }, (_, i) => 100 + 7 * i), label: `recover signature t=${t}` })),
+    { t: 3, indexes: [1, 2, 3], label: 'recover signature t=3 {1,2,3} fast path (λ = 3,−3,1)' },
+    { t: 3, indexes: [2, 3, 4], label: 'recover signature t=3 {2,3,4} fast path (λ = 6,−8,3)' },
+  ];
+  for (const { t, indexes, label } of recoverCases) {
     const { shares } = splitSecret(secret, t, indexes);
     const partials = shares.map((s) => ({ index: s.index, signature: sign(s.secretKey, message) }));
     const loaded = partials.map((p) => {
@@ -107,7 +112,7 @@ export async function runTblsBench(): Promise<void> {
     });
     rows.push(
       row(
-        `recover signature t=${t}`,
+        label,
         measure(() => recoverSignature(partials)).medianMs,
         measure(() => {
           const out = new herumi.Signature();

@@ -52,3 +52,5 @@ export {
   parseKeystore,
   normalizeKeystorePassword,
 } from './keystore.js';
+export { type PublicKeyAndSignature, verifySameMessage, verifySameMessageAsync, verifySets } from './same-message.js';
+export { type ThresholdBatchItem, type ThresholdBatchResult, recoverAndVerifyBatch, recoverSignatureUnchecked, verifySetsCachedKeys } from './threshold-batch.js';

@@ -1,6 +1,8 @@
 import { describe, expect, it } from '@jest/globals';
 import fc from 'fast-check';
 import { bytesToHex } from '@dvt/common';
+import { recoverSignatureHerumi, smallLagrangeCoefficients } from './threshold.js';
+import { bytesToScalar, mod, scalarToBytes } from './scalar.js';
 import {
   type SignatureShare,
   TblsError,
@@ -401,5 +403,58 @@ describe('reshareAndEncryptSignature', () => {
     expectTblsError(() => reshareAndEncryptSignature({ ...args, message: new Uint8Array(32) }), 'INVALID_SIGNATURE', /refusing/);
     expectTblsError(() => reshareAndEncryptSignature({ ...args, threshold: 5 }), 'THRESHOLD_OUT_OF_RANGE');
     expectTblsError(() => reshareAndEncryptSignature(null as unknown as typeof args), 'INVALID_ARGUMENT');
+  });
+});
+
+describe('recoverSignature small-coefficient fast path', () => {
+  const message = new TextEncoder().encode('fast path message');
+
+  it('computes the documented small coefficients', () => {
+    expect(smallLagrangeCoefficients([1, 2, 3])).toEqual([3n, -3n, 1n]);
+    expect(smallLagrangeCoefficients([1, 3, 4])).toEqual([2n, -2n, 1n]);
+    expect(smallLagrangeCoefficients([2, 3, 4])).toEqual([6n, -8n, 3n]);
+    expect(smallLagrangeCoefficients([1, 2])).toEqual([2n, -1n]);
+    expect(smallLagrangeCoefficients([2, 4])).toEqual([2n, -1n]);
+    expect(smallLagrangeCoefficients([2, 3])).toEqual([3n, -2n]);
+    expect(smallLagrangeCoefficients([2, 5])).toBeNull(); // 5/3, −2/3
+  });
+
+  it('matches the herumi interpolation byte for byte for random index sets (n ≤ 10)', () => {
+    fc.assert(
+      fc.property(
+        fc.uniqueArray(fc.integer({ min: 1, max: 10 }), { minLength: 1, maxLength: 10 }),
+        fc.integer({ min: 1, max: 10 }),
+        (indexes, t) => {
+          const threshold = Math.min(t, indexes.length);
+          const sk = generateSecretKey();
+          const { shares } = splitSecret(sk, threshold, indexes);
+          const sigShares = shares.map((s) => ({ index: s.index, signature: sign(s.secretKey, message) }));
+          const used = sigShares.slice(0, threshold);
+          const fast = recoverSignature(sigShares, threshold);
+          expect(bytesToHex(fast)).toBe(bytesToHex(recoverSignatureHerumi(used)));
+          expect(bytesToHex(fast)).toBe(bytesToHex(sign(sk, message)));
+        },
+      ),
+      { numRuns: 60 },
+    );
+  });
+
+  it('matches herumi for arbitrary (inconsistent) shares, including a negative sum', () => {
+    const sigs = [1, 2, 3].map(() => sign(generateSecretKey(), message));
+    const shares = sigs.map((signature, i) => ({ index: i + 1, signature }));
+    expect(bytesToHex(recoverSignature(shares))).toBe(bytesToHex(recoverSignatureHerumi(shares)));
+    const two = [2, 3].map((index, i) => ({ index, signature: sigs[i]! }));
+    expect(bytesToHex(recoverSignature(two))).toBe(bytesToHex(recoverSignatureHerumi(two)));
+  });
+
+  it('throws INFINITY_POINT when the combination cancels, and returns σ when it reduces to it', () => {
+    const sk = generateSecretKey();
+    const s1 = sign(sk, message);
+    const s2 = sign(scalarToBytes(mod(2n * bytesToScalar(sk))), message); // 2σ
+    // λ = (2, −1) for {1, 2}: 2σ − 2σ = ∞.
+    expect(() => recoverSignature([{ index: 1, signature: s1 }, { index: 2, signature: s2 }])).toThrow(/infinity/);
+    expect(() => recoverSignatureHerumi([{ index: 1, signature: s1 }, { index: 2, signature: s2 }])).toThrow(/infinity/);
+    // λ = (2, −1) for {2, 4}: 2σ − σ = σ.
+    expect(bytesToHex(recoverSignature([{ index: 2, signature: s1 }, { index: 4, signature: s1 }]))).toBe(bytesToHex(s1));
   });
 });

@@ -6,7 +6,7 @@
 import { type BlstPublicKey, type BlstSignature, type HerumiId, type HerumiSignature, blst, herumi } from './backend.js';
 import { parsePublicKey, parseSecretKey, parseSignature } from './bls.js';
 import { TblsError } from './errors.js';
-import { bytesToScalar, evaluatePolynomial, lagrangeCoefficientsAtZero, mod, randomScalar, scalarToBytes } from './scalar.js';
+import { CURVE_ORDER, bytesToScalar, evaluatePolynomial, lagrangeCoefficientsAtZero, mod, randomScalar, scalarToBytes } from './scalar.js';
 
 export interface SecretShare {
   index: number;
@@ -86,10 +86,82 @@ function interpolateSignatures(sigs: HerumiSignature[], ids: HerumiId[]): Herumi
   return out;
 }
 
-/** Lagrange interpolation at 0 of the given signature shares (all of them, or the first `threshold`). */
+/** Largest |λ| the native fast path takes (double-and-add cost grows with log2 |λ|; herumi beyond). */
+const SMALL_COEFFICIENT_LIMIT = 1n << 16n;
+const smallCoefficientCache = new Map<string, bigint[] | null>();
+
+/**
+ * The Lagrange coefficients at 0 of `indexes` as signed integers when all are small (e.g. {1,2,3} →
+ * (3, −3, 1), {2,3,4} → (6, −8, 3)), else null. λ mod r is read as the integer of least absolute value.
+ */
+export function smallLagrangeCoefficients(indexes: readonly number[]): bigint[] | null {
+  const key = indexes.join(',');
+  const cached = smallCoefficientCache.get(key);
+  if (cached !== undefined) return cached;
+  const weights = lagrangeCoefficientsAtZero(indexes.map((x) => BigInt(x)));
+  const signed = weights.map((w) => (w <= SMALL_COEFFICIENT_LIMIT ? w : CURVE_ORDER - w <= SMALL_COEFFICIENT_LIMIT ? w - CURVE_ORDER : null));
+  const result = signed.every((w) => w !== null) ? (signed as bigint[]) : null;
+  if (smallCoefficientCache.size >= 1024) smallCoefficientCache.clear();
+  smallCoefficientCache.set(key, result);
+  return result;
+}
+
+/** k·P for 1 ≤ k by double-and-add on blst point additions. */
+function smallMultiple(point: BlstSignature, k: bigint): BlstSignature {
+  let acc: BlstSignature | null = null;
+  let base = point;
+  for (let e = k; e > 0n; e >>= 1n) {
+    if (e & 1n) acc = acc === null ? base : blst.aggregateSignatures([acc, base], false);
+    if (e > 1n) base = blst.aggregateSignatures([base, base], false);
+  }
+  return acc!;
+}
+
+const G2_INFINITY_FLAG = 0x40;
+const G2_SIGN_FLAG = 0x20;
+
+/** Σ λᵢ·σᵢ for small signed integers λᵢ; null at infinity. Negation = flip the compressed sign bit. */
+function combineSmall(sigs: readonly BlstSignature[], weights: readonly bigint[]): Uint8Array | null {
+  const positive: BlstSignature[] = [];
+  const negative: BlstSignature[] = [];
+  sigs.forEach((sig, i) => {
+    const w = weights[i]!;
+    if (w > 0n) positive.push(smallMultiple(sig, w));
+    else if (w < 0n) negative.push(smallMultiple(sig, -w));
+  });
+  const terms = [...positive];
+  if (negative.length > 0) {
+    const neg = (negative.length === 1 ? negative[0]! : blst.aggregateSignatures(negative, false)).toBytes(true);
+    if ((neg[0]! & G2_INFINITY_FLAG) === 0) {
+      neg[0]! ^= G2_SIGN_FLAG;
+      terms.push(blst.Signature.fromBytes(neg, false, false));
+    }
+  }
+  if (terms.length === 0) return null;
+  const out = (terms.length === 1 ? terms[0]! : blst.aggregateSignatures(terms, false)).toBytes(true);
+  return (out[0]! & G2_INFINITY_FLAG) !== 0 ? null : out;
+}
+
+/**
+ * Lagrange interpolation at 0 of the given signature shares (all of them, or the first `threshold`).
+ * Index sets whose coefficients are small integers take a native blst path (additions + negation,
+ * byte-identical to herumi's interpolation); other sets go through herumi.
+ */
 export function recoverSignature(shares: SignatureShare[], threshold?: number): Uint8Array {
   const used = selectShares(shares, threshold, 'shares');
-  const sigs = used.map((s, i) => toHerumiSignature(parseSignature(s.signature, `shares[${i}].signature`)));
+  const parsed = used.map((s, i) => parseSignature(s.signature, `shares[${i}].signature`));
+  const small = smallLagrangeCoefficients(used.map((s) => s.index));
+  if (small !== null) {
+    const out = combineSmall(parsed, small);
+    if (out === null) throw new TblsError('INFINITY_POINT', 'rebuilt signature is the point at infinity (inconsistent shares)');
+    return out;
+  }
+  return recoverSignatureHerumi(used, parsed);
+}
+
+/** The herumi interpolation (reference path; the fast path must match it byte for byte). */
+export function recoverSignatureHerumi(used: readonly SignatureShare[], parsed?: readonly BlstSignature[]): Uint8Array {
+  const sigs = (parsed ?? used.map((s, i) => parseSignature(s.signature, `shares[${i}].signature`))).map(toHerumiSignature);
   const rebuilt = interpolateSignatures(sigs, used.map((s) => herumiId(s.index)));
   if (rebuilt.isZero()) throw new TblsError('INFINITY_POINT', 'rebuilt signature is the point at infinity (inconsistent shares)');
   return rebuilt.serialize();
