@@ -2,6 +2,7 @@
  * `npm run bench`: every suite benchmark, each figure next to its floor measured in this run.
  * Pass area names to run a subset: `npm run bench -- tbls qbft`.
  */
+import { runAttesterDutyBench } from './attester-duty.js';
 import { runP2pBench } from './p2p.js';
 import { runQbftBench } from './qbft.js';
 import { runRelayerBench } from './relayer.js';
@@ -16,6 +17,7 @@ const areas: BenchArea[] = [
   { name: 'p2p', run: runP2pBench },
   { name: 'relayer', run: async () => void (await runRelayerBench()) },
   { name: 'sidecar', run: runSidecarBench },
+  { name: 'attester', run: runAttesterDutyBench },
 ];
 
 async function main(): Promise<void> {

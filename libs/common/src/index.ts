@@ -1,2 +1,3 @@
 export { DvtError, InvalidInputError } from './errors.js';
 export { hexToBytes, bytesToHex, bytesToBareHex, equalBytes, concatBytes, abbreviate } from './hex.js';
+export { LOG_LEVELS, type LogFields, type LogLevel, type Logger, createJsonLogger, isLogLevel, silentLogger } from './logger.js';

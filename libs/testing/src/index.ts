@@ -22,8 +22,22 @@ export {
   type StakewiseDeployment,
   deployStakewiseContracts,
 } from './chain/deploy.js';
-export { type BeaconNodeMockOptions, type MockValidatorInput, type RecordedRequest, type InjectedFault, BeaconNodeMock } from './beacon-mock/index.js';
+export {
+  type BeaconNodeMockOptions,
+  type MockValidatorInput,
+  type RecordedRequest,
+  type InjectedFault,
+  BeaconNodeMock,
+  DutyChain,
+  type DutyChainOptions,
+  type SlashingOffence,
+  type SubmittedAttestation,
+  type SubmittedBlock,
+  type SubmittedExit,
+} from './beacon-mock/index.js';
 export { MockIpfsGateway } from './mock-ipfs/index.js';
 export { type FakeValidatorDeposit, fakeValidatorDeposit } from './chain/validators.js';
 export { revertReason, expectRevert } from './chain/revert.js';
 export { type MockOracleBehaviour, type MockOracleOptions, type MockOracleDecision, type MockOracleSetOptions, type MockOracleSet, MockOracle, mockOracleWallets, oraclePublicKey, exitSignaturesCid, startMockOracles } from './oracles/index.js';
+export { ValidatorClientMock, VcError, type ValidatorClientMockOptions, type VcDutyKind, type VcOutcome } from './validator-client/index.js';
+export { SimulatedCluster, type SimulatedClusterOptions } from './dv-cluster/index.js';

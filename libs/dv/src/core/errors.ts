@@ -9,6 +9,8 @@ export type DvErrorCode =
   | 'INVALID_UNSIGNED_DATA'
   /** a signing message or partial signature that does not decode or does not belong to its duty */
   | 'INVALID_SIGNED_DATA'
+  /** a validator client's partial over something else than the decided object */
+  | 'SUBMISSION_MISMATCH'
   | 'INVALID_CONFIG';
 
 /** Errors of the DV node's shared core types (duties, DV keys, unsigned data sets, clocks). */

@@ -42,4 +42,18 @@ export {
   type PartialSignatureSet,
   type ProposerMessage,
 } from './signed-data.js';
-export { type DecidedProposal, type SlashingGuard, type SlashingVerdict, type ValidatorApiBackend } from './ports.js';
+export { type DecidedProposal, type SlashingAttestationEntry, type SlashingGuard, type SlashingVerdict, type ValidatorApiBackend } from './ports.js';
+export {
+  type AggregatedDuty,
+  type AttesterDefinition,
+  type BeaconAttesterDuty,
+  type BeaconDutyPort,
+  type BeaconProposerDuty,
+  type DutyDefinition,
+  type DutyDefinitionSet,
+  type PartialSignatureBatch,
+  type ProducedBlock,
+  type ProposerDefinition,
+  type ThresholdPartials,
+} from './workflow.js';
+export { MAX_PROPOSAL_VALUE_BYTES, decodeProposalValue, encodeProposalValue, proposalBlock, proposalSigningMessage, proposalSszType } from './proposal-value.js';

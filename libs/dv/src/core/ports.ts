@@ -58,8 +58,17 @@ export interface ValidatorApiBackend {
 export interface SlashingGuard {
   checkAttestation(dv: DvPubkey, sourceEpoch: number, targetEpoch: number, signingRoot: Uint8Array): SlashingVerdict;
   recordAttestation(dv: DvPubkey, sourceEpoch: number, targetEpoch: number, signingRoot: Uint8Array): Promise<void>;
+  /** Many DVs in one durable write; refused entries are not written and come back with `ok: false`. */
+  recordAttestations(entries: readonly SlashingAttestationEntry[]): Promise<readonly (SlashingVerdict & { readonly pubkey: string })[]>;
   checkBlock(dv: DvPubkey, slot: number, signingRoot: Uint8Array): SlashingVerdict;
   recordBlock(dv: DvPubkey, slot: number, signingRoot: Uint8Array): Promise<void>;
+}
+
+export interface SlashingAttestationEntry {
+  readonly pubkey: string;
+  readonly sourceEpoch: number;
+  readonly targetEpoch: number;
+  readonly signingRoot: Uint8Array;
 }
 
 /** `ok` also covers re-signing the very same signing root (allowed by EIP-3076). */

@@ -11,7 +11,7 @@ import {
   slotToEpoch,
   voluntaryExitSigningRoot,
 } from '@dvt/eth2';
-import { verify, verifyBatch } from '@dvt/tbls';
+import { verify, verifySets } from '@dvt/tbls';
 import { type Type } from '@chainsafe/ssz';
 import { ForkName, ForkSeq } from '@lodestar/params';
 import { type BeaconBlock, type BlindedBeaconBlock, type phase0, ssz, sszTypesFor } from '@lodestar/types';
@@ -572,18 +572,14 @@ export class ValidatorApi {
         recordFailure(index, error);
       }
     });
-    // One multi-pairing for the usual all-valid request; one check each only when it fails.
-    let allValid = false;
-    try {
-      allValid = verifyBatch(candidates.map((c) => ({ publicKey: c.share, message: c.signingRoot, signature: c.signature })));
-    } catch {
-      allValid = false;
-    }
+    // One pairing per signing root (same-message random-weight aggregation) for the usual all-valid request;
+    // verifySets isolates the bad ones, re-checked below only to name the reason.
+    const valid = verifySets(candidates.map((c) => ({ publicKey: c.share, message: c.signingRoot, signature: c.signature })));
     const bySlot = new Map<number, { partials: Map<DvPubkey, PartialSignature>; indexes: number[] }>();
-    for (const candidate of candidates) {
+    for (const [position, candidate] of candidates.entries()) {
       const { index, validatorIndex, dv, data, signature } = candidate;
       try {
-        if (!allValid) this.verifyShareSignature(candidate.share, candidate.signingRoot, signature, `attestation of validator ${validatorIndex} at slot ${data.slot}`);
+        if (!valid[position]) this.verifyShareSignature(candidate.share, candidate.signingRoot, signature, `attestation of validator ${validatorIndex} at slot ${data.slot}`);
         const partial: PartialSignature = { shareIndex: this.keys.shareIndex, message: encodeAttesterMessage(data), signature };
         let group = bySlot.get(data.slot);
         if (!group) bySlot.set(data.slot, (group = { partials: new Map(), indexes: [] }));

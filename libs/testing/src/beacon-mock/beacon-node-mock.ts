@@ -24,6 +24,8 @@ import {
   toValidatorJson,
 } from '@dvt/beacon';
 import { type NetworkConfig, forkAtEpoch } from '@dvt/eth2';
+import { ssz } from '@lodestar/types';
+import { type ChainAnswer, DutyChain, type DutyChainOptions } from './duty-chain.js';
 
 export interface BeaconNodeMockOptions {
   network: NetworkConfig;
@@ -31,6 +33,12 @@ export interface BeaconNodeMockOptions {
   pendingDepositsRoute?: boolean;
   /** serve POST …/validators; default true (false: clients must fall back to GET) */
   postValidatorsRoute?: boolean;
+  /**
+   * Duty mode: a wall-clock chain from the network's genesis time with deterministic attester and
+   * proposer duties, attestation data, block production (v3) and verified, slashing-checked
+   * submissions (see duty-chain.ts; `beacon.chain` exposes what was submitted).
+   */
+  dutyChain?: DutyChainOptions | boolean;
 }
 
 export interface MockValidatorInput {
@@ -80,11 +88,14 @@ export class BeaconNodeMock {
   private headEpoch = 0;
   private faults: InjectedFault[] = [];
   private server?: Server;
-  private readonly options: Required<Omit<BeaconNodeMockOptions, 'network'>>;
+  private readonly options: Required<Omit<BeaconNodeMockOptions, 'network' | 'dutyChain'>>;
+  /** the duty-mode chain, when enabled */
+  readonly chain?: DutyChain;
 
   constructor(opts: BeaconNodeMockOptions) {
     this.network = opts.network;
     this.options = { pendingDepositsRoute: opts.pendingDepositsRoute ?? true, postValidatorsRoute: opts.postValidatorsRoute ?? true };
+    if (opts.dutyChain) this.chain = new DutyChain(opts.network, () => this.validators, opts.dutyChain === true ? {} : opts.dutyChain);
   }
 
   /** Base URL; only valid after start(). */
@@ -207,7 +218,9 @@ export class BeaconNodeMock {
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://localhost');
-    const body = await readBody(req);
+    const raw = await readRaw(req);
+    const isSsz = (req.headers['content-type'] ?? '').startsWith('application/octet-stream');
+    const body = isSsz ? raw : parseBody(raw);
     const method = req.method ?? 'GET';
     this.requests.push({ method, path: url.pathname, query: Object.fromEntries(url.searchParams), body });
     const fault = this.faults.find((f) => url.pathname.startsWith(f.pathPrefix) && (f.times ?? 0) > 0);
@@ -217,10 +230,46 @@ export class BeaconNodeMock {
       return send(res, fault.status, { code: fault.status, message: 'injected fault' });
     }
     try {
+      if (this.chain) {
+        const answer = this.chainRoute(this.chain, method, url, body, raw, isSsz, req);
+        if (answer) return answerWith(res, answer);
+      }
       this.route(method, url, body, res);
     } catch (err) {
       send(res, 400, { code: 400, message: (err as Error).message });
     }
+  }
+
+  private chainRoute(chain: DutyChain, method: string, url: URL, body: unknown, raw: Buffer, isSsz: boolean, req: IncomingMessage): ChainAnswer | undefined {
+    const path = url.pathname;
+    const fork = (req.headers['eth-consensus-version'] as string | undefined)?.toLowerCase();
+    let m: RegExpExecArray | null;
+    if (method === 'GET' && path === '/eth/v1/node/syncing') {
+      this.syncing = { ...this.syncing, headSlot: chain.currentSlot() };
+      return undefined;
+    }
+    if (method === 'POST' && (m = /^\/eth\/v1\/validator\/duties\/attester\/(\d+)$/.exec(path))) {
+      if (!Array.isArray(body)) return { status: 400, json: { code: 400, message: 'expected a JSON array of validator indexes' } };
+      return { status: 200, json: chain.attesterDuties(Number(m[1]), body.map((x) => Number(x))) };
+    }
+    if (method === 'GET' && (m = /^\/eth\/v1\/validator\/duties\/proposer\/(\d+)$/.exec(path))) return { status: 200, json: chain.proposerDuties(Number(m[1])) };
+    if (method === 'GET' && path === '/eth/v1/validator/attestation_data') {
+      const slot = Number(url.searchParams.get('slot'));
+      if (!Number.isSafeInteger(slot) || slot < 0) return { status: 400, json: { code: 400, message: 'slot is required' } };
+      return { status: 200, json: { data: ssz.phase0.AttestationData.toJson(chain.attestationData(slot)) } };
+    }
+    if (method === 'GET' && (m = /^\/eth\/v3\/validator\/blocks\/(\d+)$/.exec(path))) {
+      return chain.produceBlock(Number(m[1]), url.searchParams.get('randao_reveal') ?? '', (req.headers.accept ?? '').includes('application/octet-stream'));
+    }
+    if (method === 'POST' && path === '/eth/v2/beacon/pool/attestations') return chain.submitAttestations(fork, body);
+    if (method === 'POST' && path === '/eth/v2/beacon/blocks') return chain.submitBlock(false, fork, raw, isSsz);
+    if (method === 'POST' && path === '/eth/v2/beacon/blinded_blocks') return chain.submitBlock(true, fork, raw, isSsz);
+    if (method === 'POST' && path === '/eth/v1/beacon/pool/voluntary_exits') {
+      const answer = chain.submitExit(body);
+      if (answer.status === 200) this.submittedVoluntaryExits.push(body);
+      return answer;
+    }
+    return undefined;
   }
 
   private route(method: string, url: URL, body: unknown, res: ServerResponse): void {
@@ -297,16 +346,33 @@ export class BeaconNodeMock {
   }
 }
 
-async function readBody(req: IncomingMessage): Promise<unknown> {
+async function readRaw(req: IncomingMessage): Promise<Buffer> {
   const chunks: Buffer[] = [];
   for await (const chunk of req) chunks.push(chunk as Buffer);
-  if (chunks.length === 0) return undefined;
-  const text = Buffer.concat(chunks).toString('utf8');
+  return Buffer.concat(chunks);
+}
+
+function parseBody(raw: Buffer): unknown {
+  if (raw.length === 0) return undefined;
+  const text = raw.toString('utf8');
   try {
     return JSON.parse(text);
   } catch {
     return text;
   }
+}
+
+function answerWith(res: ServerResponse, answer: ChainAnswer): void {
+  if (answer.ssz) {
+    res.writeHead(answer.status, { ...answer.headers, 'content-type': 'application/octet-stream', 'content-length': answer.ssz.length }).end(Buffer.from(answer.ssz));
+    return;
+  }
+  if (answer.json === undefined) {
+    res.writeHead(answer.status, answer.headers).end();
+    return;
+  }
+  const text = JSON.stringify(answer.json);
+  res.writeHead(answer.status, { ...answer.headers, 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) }).end(text);
 }
 
 function send(res: ServerResponse, status: number, body: unknown): void {

@@ -5,3 +5,4 @@ export {
   type InjectedFault,
   BeaconNodeMock,
 } from './beacon-node-mock.js';
+export { DutyChain, type DutyChainOptions, type SlashingOffence, type SubmittedAttestation, type SubmittedBlock, type SubmittedExit } from './duty-chain.js';

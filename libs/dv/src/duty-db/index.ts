@@ -1,0 +1,1 @@
+export { DutyDb, DutyDbError, type DutyDbErrorCode, type DutyDbOptions } from './duty-db.js';

@@ -1,0 +1,1 @@
+export { Scheduler, type SchedulerLogger, type SchedulerObserver, type SchedulerOptions } from './scheduler.js';

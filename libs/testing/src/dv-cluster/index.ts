@@ -1,0 +1,1 @@
+export { SimulatedCluster, type SimulatedClusterOptions } from './simulated-cluster.js';

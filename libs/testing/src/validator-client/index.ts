@@ -1,0 +1,1 @@
+export { ValidatorClientMock, VcError, type ValidatorClientMockOptions, type VcDutyKind, type VcOutcome } from './validator-client-mock.js';
