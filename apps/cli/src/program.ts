@@ -9,6 +9,8 @@ import { registerOperatorCommand } from '../../operator/src/cli.js';
 import { registerCreateClusterCommand } from '../../dv-node/src/create-cluster.command.js';
 import { registerNodeCommandGroup } from '../../dv-node/src/node.command.js';
 import { registerSlashingProtectionCommands } from '../../dv-node/src/slashing-protection.command.js';
+import { registerNodeRunCommand } from '../../dv-node/src/node-run.command.js';
+import { registerDevnetCommand } from '../../devnet/src/devnet.command.js';
 
 /** Every `dvt` subcommand is registered here, in one place. */
 export function buildProgram(io: CliIo, setExitCode: (code: number) => void): Command {
@@ -24,7 +26,9 @@ export function buildProgram(io: CliIo, setExitCode: (code: number) => void): Co
   registerSidecarCommand(program, io);
   registerOperatorCommand(program, io);
   const node = registerNodeCommandGroup(program);
+  registerNodeRunCommand(node, io);
   registerSlashingProtectionCommands(node, io);
+  registerDevnetCommand(program, io);
   return program;
 }
 
