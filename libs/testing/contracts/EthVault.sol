@@ -16,9 +16,10 @@ interface IEthValidatorsRegistry {
 /**
  * @title EthVault
  * @notice Test double of a StakeWise v3 EthVault, limited to staking deposits and validator
- *         registration / top-up. External signatures, events and error names follow the real vault.
- *         Shares are 1:1 with assets and there is no exit queue, fee or osToken logic; validator
- *         withdrawals and consolidations (EIP-7002 / EIP-7251) are not modelled.
+ *         registration / top-up, and the validators manager's withdrawal / consolidation requests
+ *         (EIP-7002 / EIP-7251, as in StakeWise v5). External signatures, events and error names
+ *         follow the real vault. Shares are 1:1 with assets and there is no exit queue, fee or osToken
+ *         logic; consolidations take no oracle approval and withdrawals do not check the exit queue.
  */
 contract EthVault {
     struct ValidatorDeposit {
@@ -37,12 +38,21 @@ contract EthVault {
     uint256 private constant MIN_EFFECTIVE_BALANCE = 32 ether;
     uint256 private constant MAX_EFFECTIVE_BALANCE = 2048 ether;
     uint8 private constant VERSION = 5;
+    /// EIP-7002 / EIP-7251 system contracts: an empty call returns the fee, a call with an item queues it.
+    address private constant VALIDATORS_WITHDRAWALS = 0x00000961Ef480Eb55e80D19ad83579A64c007002;
+    address private constant VALIDATORS_CONSOLIDATIONS = 0x0000BBdDc7CE488642fb579F8B00f3a590007251;
+    /// withdrawal item: public key (48) ‖ amount in gwei as big-endian uint64 (0 = full exit)
+    uint256 private constant WITHDRAWAL_LENGTH = 56;
+    /// consolidation item: source public key (48) ‖ target public key (48)
+    uint256 private constant CONSOLIDATION_LENGTH = 96;
 
     event Deposited(address indexed caller, address indexed receiver, uint256 assets, uint256 shares, address referrer);
     event ValidatorRegistered(bytes publicKey);
     event V2ValidatorRegistered(bytes publicKey, uint256 amount);
     event ValidatorFunded(bytes publicKey, uint256 amount);
     event ValidatorsManagerUpdated(address indexed caller, address indexed validatorsManager);
+    event ValidatorWithdrawalSubmitted(bytes publicKey, uint256 amount, uint256 feePaid);
+    event ValidatorConsolidationSubmitted(bytes fromPublicKey, bytes toPublicKey, uint256 feePaid);
 
     error AccessDenied();
     error InvalidAssets();
@@ -122,6 +132,43 @@ contract EthVault {
         _depositToRegistry(_validatorDeposits(validators, true));
     }
 
+    /// Full or partial exits through EIP-7002; msg.value must be the system contract's fee per item.
+    function withdrawValidators(bytes calldata validators, bytes calldata validatorsManagerSignature)
+        external
+        payable
+    {
+        if (!_isValidatorsManager(validators, bytes32(validatorsManagerNonce), validatorsManagerSignature)) {
+            revert AccessDenied();
+        }
+        uint256 count = _itemCount(validators, WITHDRAWAL_LENGTH);
+        uint256 fee = _requestFee(VALIDATORS_WITHDRAWALS, count);
+        for (uint256 i = 0; i < count; i++) {
+            bytes calldata item = validators[i * WITHDRAWAL_LENGTH:(i + 1) * WITHDRAWAL_LENGTH];
+            _submitRequest(VALIDATORS_WITHDRAWALS, item, fee);
+            emit ValidatorWithdrawalSubmitted(item[0:48], uint256(uint64(bytes8(item[48:56]))) * 1 gwei, fee);
+        }
+    }
+
+    /// Consolidations through EIP-7251; msg.value must be the system contract's fee per item.
+    /// oracleSignatures is accepted and ignored (the real vault needs it for foreign source validators).
+    function consolidateValidators(
+        bytes calldata validators,
+        bytes calldata validatorsManagerSignature,
+        bytes calldata oracleSignatures
+    ) external payable {
+        oracleSignatures;
+        if (!_isValidatorsManager(validators, bytes32(validatorsManagerNonce), validatorsManagerSignature)) {
+            revert AccessDenied();
+        }
+        uint256 count = _itemCount(validators, CONSOLIDATION_LENGTH);
+        uint256 fee = _requestFee(VALIDATORS_CONSOLIDATIONS, count);
+        for (uint256 i = 0; i < count; i++) {
+            bytes calldata item = validators[i * CONSOLIDATION_LENGTH:(i + 1) * CONSOLIDATION_LENGTH];
+            _submitRequest(VALIDATORS_CONSOLIDATIONS, item, fee);
+            emit ValidatorConsolidationSubmitted(item[0:48], item[48:96], fee);
+        }
+    }
+
     function multicall(bytes[] calldata data) external returns (bytes[] memory results) {
         results = new bytes[](data.length);
         for (uint256 i = 0; i < data.length; i++) {
@@ -160,6 +207,34 @@ contract EthVault {
         bool valid = Eip712Signatures.isValidSignatureNow(manager, digest, signature);
         if (valid) validatorsManagerNonce += 1;
         return valid;
+    }
+
+    function _itemCount(bytes calldata validators, uint256 itemLength) private pure returns (uint256) {
+        if (validators.length == 0 || validators.length % itemLength != 0) revert InvalidValidators();
+        return validators.length / itemLength;
+    }
+
+    /// The system contract's fee per request (0 where it has no code); msg.value must pay `count` of them.
+    function _requestFee(address systemContract, uint256 count) private view returns (uint256 fee) {
+        if (systemContract.code.length != 0) {
+            (bool ok, bytes memory result) = systemContract.staticcall("");
+            if (!ok || result.length != 32) _bubble(result);
+            fee = abi.decode(result, (uint256));
+        }
+        if (msg.value != fee * count) revert InvalidAssets();
+    }
+
+    /// Queues one request at the system contract, when there is one.
+    function _submitRequest(address systemContract, bytes calldata item, uint256 fee) private {
+        if (systemContract.code.length == 0) return;
+        (bool ok, bytes memory result) = systemContract.call{value: fee}(item);
+        if (!ok) _bubble(result);
+    }
+
+    function _bubble(bytes memory result) private pure {
+        assembly {
+            revert(add(result, 32), mload(result))
+        }
     }
 
     /// A batch is all V1 (176 bytes each) or all V2 (184 bytes each); a length fitting both or neither is invalid.

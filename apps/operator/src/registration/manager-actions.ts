@@ -6,7 +6,7 @@
  * manager — before the transaction is queued; the vault bumps the nonce on use, so a signature
  * works once.
  */
-import { Interface, type JsonRpcProvider, type Wallet, getAddress } from 'ethers';
+import { type JsonRpcProvider, type Wallet, getAddress } from 'ethers';
 import { bytesToHex, concatBytes, hexToBytes } from '@dvt/common';
 import { depositDataRoot, vaultWithdrawalCredentials } from '@dvt/eth2';
 import {
@@ -26,11 +26,6 @@ import { type OperatorMetrics } from '../metrics.js';
 import { type ConsolidateValidatorsJob, type FundValidatorsJob, type WithdrawValidatorsJob, consolidateValidatorsJobId, withdrawValidatorsJobId } from '../queue/jobs.js';
 import { relayerCall } from './relayer-source.js';
 
-/** StakeWise v5 vault functions the committed test ABI does not carry (the test vault models neither). */
-const EXIT_REQUESTS_ABI = new Interface([
-  'function withdrawValidators(bytes validators, bytes validatorsManagerSignature) payable',
-  'function consolidateValidators(bytes validators, bytes validatorsManagerSignature, bytes oracleSignatures) payable',
-]);
 /** EIP-7002 / EIP-7251 system contracts: an empty call returns the current fee per request. */
 export const WITHDRAWAL_REQUEST_PREDEPLOY = '0x00000961Ef480Eb55e80D19ad83579A64c007002';
 export const CONSOLIDATION_REQUEST_PREDEPLOY = '0x0000BBdDc7CE488642fb579F8B00f3a590007251';
@@ -104,7 +99,7 @@ export class ManagerActions {
       this.opts.relayer.withdraw({ vault: job.vault, public_keys: job.validators.map((v) => v.publicKey), amounts: job.validators.map((v) => v.amountGwei) }),
     );
     const fee = await this.requestFee(WITHDRAWAL_REQUEST_PREDEPLOY, 'withdrawal');
-    const data = EXIT_REQUESTS_ABI.encodeFunctionData('withdrawValidators', [validators, signature]);
+    const data = contractInterface('EthVault').encodeFunctionData('withdrawValidators', [validators, signature]);
     return this.send('withdraw-validators', jobId, data, fee * BigInt(job.validators.length), job.validators.map((v) => v.publicKey), nonce, async () => false);
   }
 
@@ -114,7 +109,7 @@ export class ManagerActions {
       this.opts.relayer.consolidate({ vault: job.vault, source_public_keys: job.pairs.map((p) => p.source), target_public_keys: job.pairs.map((p) => p.target) }),
     );
     const fee = await this.requestFee(CONSOLIDATION_REQUEST_PREDEPLOY, 'consolidation');
-    const data = EXIT_REQUESTS_ABI.encodeFunctionData('consolidateValidators', [validators, signature, '0x']);
+    const data = contractInterface('EthVault').encodeFunctionData('consolidateValidators', [validators, signature, '0x']);
     return this.send('consolidate-validators', jobId, data, fee * BigInt(job.pairs.length), job.pairs.map((p) => p.source), nonce, async () => false);
   }
 

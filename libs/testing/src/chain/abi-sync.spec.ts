@@ -25,6 +25,8 @@ const REAL_SIGNATURES: Record<(typeof STAKEWISE_ABI_NAMES)[number], readonly str
   EthVault: [
     'registerValidators((bytes32,uint256,bytes,bytes,string),bytes)',
     'fundValidators(bytes,bytes)',
+    'withdrawValidators(bytes,bytes)',
+    'consolidateValidators(bytes,bytes,bytes)',
     'validatorsManager()',
     'validatorsManagerNonce()',
     'setValidatorsManager(address)',
@@ -36,6 +38,8 @@ const REAL_SIGNATURES: Record<(typeof STAKEWISE_ABI_NAMES)[number], readonly str
     'ValidatorRegistered(bytes)',
     'V2ValidatorRegistered(bytes,uint256)',
     'ValidatorFunded(bytes,uint256)',
+    'ValidatorWithdrawalSubmitted(bytes,uint256,uint256)',
+    'ValidatorConsolidationSubmitted(bytes,bytes,uint256)',
     'ValidatorsManagerUpdated(address,address)',
     'Deposited(address,address,uint256,uint256,address)',
   ],

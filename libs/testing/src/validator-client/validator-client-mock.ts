@@ -202,6 +202,8 @@ export class ValidatorClientMock {
 
   private async attest(slot: number): Promise<void> {
     const epoch = Math.floor(slot / this.network.slotsPerEpoch);
+    // like a real VC, duties fetched late (a slow node at an epoch boundary) still count for this slot
+    await this.loadDuties(epoch).catch(() => undefined);
     const duties = (this.attesterDuties.get(epoch) ?? []).filter((d) => d.slot === slot);
     if (duties.length === 0) return;
     await this.record('attester', slot, duties.length, async () => {
