@@ -20,9 +20,9 @@ interface DevnetCliOptions {
 
 export class DevnetError extends DvtError<'INVALID_DEVNET_OPTION' | 'DEVNET_FAILED'> {}
 
-function positiveInteger(value: string, option: string, max: number): number {
+function positiveInteger(value: string, option: string, max: number, min = 1, why = ''): number {
   const n = Number(value);
-  if (!Number.isInteger(n) || n < 1 || n > max) throw new DevnetError('INVALID_DEVNET_OPTION', `${option} must be an integer from 1 to ${max}, got ${JSON.stringify(value)}`);
+  if (!Number.isInteger(n) || n < min || n > max) throw new DevnetError('INVALID_DEVNET_OPTION', `${option} must be an integer from ${min} to ${max}${why}, got ${JSON.stringify(value)}`);
   return n;
 }
 
@@ -44,7 +44,7 @@ export function registerDevnetCommand(program: Command, io: CommandIo): void {
     .option('--json', 'status and summary as JSON lines')
     .option('--verbose', 'print the components\' warnings')
     .action(async (opts: DevnetCliOptions) => {
-      const epochs = opts.epochs === undefined ? undefined : positiveInteger(opts.epochs, '--epochs', 1000);
+      const epochs = opts.epochs === undefined ? undefined : positiveInteger(opts.epochs, '--epochs', 1000, 2, ' (duties are checked from the epoch after the validators become active)');
       const devnet = new Devnet({
         validators: positiveInteger(opts.validators, '--validators', 64),
         secondsPerSlot: positiveInteger(opts.secondsPerSlot, '--seconds-per-slot', 12),

@@ -400,6 +400,7 @@ export class Devnet {
     let expected = 0;
     let done = 0;
     const missing: string[] = [];
+    // from the epoch after activation: the nodes and clients fetch an epoch's duties before it starts
     const validators = [...this.activatedAtSlot].map(([pubkey, slot]) => ({ index: this.beacon!.getValidatorByPubkey(pubkey)!.index, from: (Math.floor(slot / spe) + 1) * spe }));
     for (const v of validators) {
       for (let epoch = Math.floor(v.from / spe); epoch * spe <= last; epoch++) {
@@ -420,7 +421,7 @@ export class Devnet {
       if (roots.size === 1) blocks++;
       else missing.push(`block at slot ${slot}`);
     }
-    checks.push({ name: 'every attestation duty aggregated and broadcast', ok: expected > 0 && done === expected, detail: `${done} of ${expected}` });
+    checks.push({ name: 'every attestation duty aggregated and broadcast', ok: expected > 0 && done === expected, detail: expected === 0 ? 'no attestation duty fell within the run (duties count from the epoch after activation): run 2 epochs or more' : `${done} of ${expected}` });
     checks.push({ name: 'every proposal duty aggregated and broadcast', ok: expectedBlocks > 0 && blocks === expectedBlocks, detail: `${blocks} of ${expectedBlocks}${missing.length ? `; missing: ${missing.slice(0, 5).join('; ')}` : ''}` });
     checks.push({ name: 'nothing slashable and nothing refused by the beacon node', ok: chain.offences.length === 0 && chain.rejected.length === 0, detail: `${chain.offences.length} offences, ${chain.rejected.length} refused` });
     return { ok: checks.every((c) => c.ok), checks, status };

@@ -212,6 +212,7 @@ export class DvNode {
       observer: {
         onDecided: (duty, round, durationMs) => this.observer.onDecided?.(duty, round, durationMs, this.consensus.decisionOf(duty)?.size ?? 0),
         onRoundChange: (duty, round, reason) => {
+          if (reason === 'start' && round === 1) return; // entering round 1 is not a change
           this.logger.debug('consensus round change', { duty: formatDuty(duty), round, reason });
           this.observer.onRoundChange?.(duty, round);
         },
