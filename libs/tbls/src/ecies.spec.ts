@@ -1,7 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { decrypt as eciesjsDecrypt, encrypt as eciesjsEncrypt } from 'eciesjs';
 import { bytesToBareHex, bytesToHex, hexToBytes } from '@dvt/common';
-import { ECIES_OVERHEAD, TblsError, eciesDecrypt, eciesEncrypt, eciesPublicKey, generateEciesKeyPair } from './index.js';
+import { ECIES_OVERHEAD, TblsError, eciesDecrypt, eciesEncrypt, eciesEncryptEach, eciesPublicKey, generateEciesKeyPair } from './index.js';
 
 function expectTblsError(fn: () => unknown, code: string, message?: RegExp): void {
   let caught: unknown;
@@ -119,6 +119,42 @@ describe('ECIES (eciesjs / eciespy format)', () => {
         expect(eciesjsDecrypt(other.privateKey, eciesEncrypt(other.publicKey.subarray(1), shard))).toEqual(shard);
         expectTblsError(() => eciesDecrypt(other.privateKey, eciesEncrypt(publicKey.subarray(1), shard)), 'ECIES_DECRYPT_FAILED');
       }
+    });
+  });
+
+  describe('eciesEncryptEach: one ciphertext per receiver, one ephemeral key per batch', () => {
+    const receivers = Array.from({ length: 11 }, () => generateEciesKeyPair());
+    const shards = receivers.map((_, i) => Uint8Array.from({ length: 96 }, (_, j) => (i * 31 + j) & 0xff));
+
+    it('each receiver (eciesjs and ours) decrypts its own shard and no other', () => {
+      const ciphertexts = eciesEncryptEach(
+        receivers.map((r) => r.publicKey),
+        shards,
+      );
+      expect(ciphertexts).toHaveLength(11);
+      ciphertexts.forEach((ciphertext, i) => {
+        expect(ciphertext).toHaveLength(ECIES_OVERHEAD + 96);
+        expect(eciesjsDecrypt(receivers[i]!.privateKey, ciphertext)).toEqual(shards[i]);
+        expect(eciesDecrypt(receivers[i]!.privateKey, ciphertext)).toEqual(shards[i]);
+        expectTblsError(() => eciesDecrypt(receivers[(i + 1) % 11]!.privateKey, ciphertext), 'ECIES_DECRYPT_FAILED');
+      });
+    });
+
+    it('shares the ephemeral key within a batch, never the nonce, and draws a new ephemeral key per batch', () => {
+      const keys = receivers.map((r) => r.publicKey);
+      const first = eciesEncryptEach(keys, shards);
+      const second = eciesEncryptEach(keys, shards);
+      const ephemeral = (c: Uint8Array) => bytesToHex(c.subarray(0, 65));
+      const nonce = (c: Uint8Array) => bytesToHex(c.subarray(65, 81));
+      expect(new Set(first.map(ephemeral)).size).toBe(1);
+      expect(new Set([...first, ...second].map(nonce)).size).toBe(22);
+      expect(ephemeral(first[0]!)).not.toBe(ephemeral(second[0]!));
+    });
+
+    it('rejects mismatched lists and bad keys (naming the position) before encrypting anything', () => {
+      expectTblsError(() => eciesEncryptEach([receivers[0]!.publicKey], []), 'ECIES_INVALID_KEY', /as many public keys as plaintexts/);
+      expectTblsError(() => eciesEncryptEach([receivers[0]!.publicKey, new Uint8Array(12)], [shards[0]!, shards[1]!]), 'ECIES_INVALID_KEY', /ECIES public key \[1\]: expected 64, 65 or 33 bytes, got 12/);
+      expect(eciesEncryptEach([], [])).toEqual([]);
     });
   });
 

@@ -103,22 +103,40 @@ function deriveAesKey(ephemeralPublicKey: Uint8Array, sharedPoint: Uint8Array): 
 
 /** Encrypts to a receiver key given as 64-byte raw, 65-byte uncompressed or 33-byte compressed. Throws ECIES_INVALID_KEY. */
 export function eciesEncrypt(publicKey: Uint8Array, plaintext: Uint8Array): Uint8Array {
-  const receiver = receiverPoint(publicKey, 'ECIES public key', true);
-  if (!(plaintext instanceof Uint8Array)) throw invalidKey('ECIES plaintext: expected bytes');
+  return eciesEncryptEach([publicKey], [plaintext])[0]!;
+}
+
+/**
+ * Encrypts plaintexts[i] to publicKeys[i], one eciesjs-compatible ciphertext each, with one ephemeral
+ * key for the whole batch: each receiver's AES key comes from its own shared point (e·P_i) and each
+ * ciphertext has its own random nonce, so a receiver learns nothing of the others' plaintexts
+ * (randomness reuse across distinct receivers is safe for DH-based hybrid encryption), and a batch
+ * costs one ephemeral-key multiplication instead of one per receiver. Throws ECIES_INVALID_KEY.
+ */
+export function eciesEncryptEach(publicKeys: readonly Uint8Array[], plaintexts: readonly Uint8Array[]): Uint8Array[] {
+  if (!Array.isArray(publicKeys) || !Array.isArray(plaintexts) || publicKeys.length !== plaintexts.length) {
+    throw invalidKey('ECIES: expected as many public keys as plaintexts');
+  }
+  const receivers = publicKeys.map((key, i) => receiverPoint(key, publicKeys.length === 1 ? 'ECIES public key' : `ECIES public key [${i}]`, true));
+  if (!plaintexts.every((p) => p instanceof Uint8Array)) throw invalidKey('ECIES plaintext: expected bytes');
+  if (receivers.length === 0) return [];
   const ephemeralSecret = Point.Fn.fromBytes(secp256k1.utils.randomSecretKey());
   const ephemeralPublicKey = GENERATOR.multiply(ephemeralSecret).toBytes(false);
-  const sharedPoint = receiver.multiply(ephemeralSecret).toBytes(false);
-  const nonce = randomBytes(NONCE_LENGTH);
-  const cipher = createCipheriv('aes-256-gcm', deriveAesKey(ephemeralPublicKey, sharedPoint), nonce, { authTagLength: TAG_LENGTH });
-  const body = cipher.update(plaintext);
-  const last = cipher.final();
-  const out = new Uint8Array(ECIES_OVERHEAD + plaintext.length);
-  out.set(ephemeralPublicKey, 0);
-  out.set(nonce, EPHEMERAL_KEY_LENGTH);
-  out.set(cipher.getAuthTag(), EPHEMERAL_KEY_LENGTH + NONCE_LENGTH);
-  out.set(body, ECIES_OVERHEAD);
-  out.set(last, ECIES_OVERHEAD + body.length);
-  return out;
+  return receivers.map((receiver, i) => {
+    const plaintext = plaintexts[i]!;
+    const sharedPoint = receiver.multiply(ephemeralSecret).toBytes(false);
+    const nonce = randomBytes(NONCE_LENGTH);
+    const cipher = createCipheriv('aes-256-gcm', deriveAesKey(ephemeralPublicKey, sharedPoint), nonce, { authTagLength: TAG_LENGTH });
+    const body = cipher.update(plaintext);
+    const last = cipher.final();
+    const out = new Uint8Array(ECIES_OVERHEAD + plaintext.length);
+    out.set(ephemeralPublicKey, 0);
+    out.set(nonce, EPHEMERAL_KEY_LENGTH);
+    out.set(cipher.getAuthTag(), EPHEMERAL_KEY_LENGTH + NONCE_LENGTH);
+    out.set(body, ECIES_OVERHEAD);
+    out.set(last, ECIES_OVERHEAD + body.length);
+    return out;
+  });
 }
 
 /** Throws ECIES_INVALID_KEY for a bad private key; ECIES_DECRYPT_FAILED for a truncated ciphertext, a bad ephemeral key or failed authentication (wrong key, tampering). */

@@ -36,6 +36,7 @@ export {
   ECIES_OVERHEAD,
   type EciesKeyPair,
   eciesEncrypt,
+  eciesEncryptEach,
   eciesDecrypt,
   generateEciesKeyPair,
   eciesPublicKey,

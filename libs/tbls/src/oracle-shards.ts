@@ -2,7 +2,7 @@
  * The relayer's per-validator oracle step in one call: re-share the exit signature (STAKEWISE.md §3)
  * and ECIES-encrypt each signature shard to its oracle.
  */
-import { assertEciesPublicKey, eciesEncrypt } from './ecies.js';
+import { assertEciesPublicKey, eciesEncryptEach } from './ecies.js';
 import { TblsError } from './errors.js';
 import { reshareSignature } from './threshold.js';
 
@@ -45,5 +45,5 @@ export function reshareAndEncryptSignature(args: ReshareAndEncryptArgs): Reshare
     count: oraclePublicKeys.length,
     alreadyVerified: args.alreadyVerified,
   });
-  return { publicKeyShards, encryptedShards: signatureShards.map((shard, i) => eciesEncrypt(oraclePublicKeys[i]!, shard)) };
+  return { publicKeyShards, encryptedShards: eciesEncryptEach(oraclePublicKeys, signatureShards) };
 }
