@@ -35,7 +35,8 @@ import { measure, printTable, summarize, type BenchRow } from './harness.js';
 
 const DVS = 1000;
 const ATTESTATION_DATA_BYTES = 128;
-const SAMPLES = 40;
+// enough that p99 is not simply the slowest sample (one major GC)
+const SAMPLES = Number(process.env.QBFT_BENCH_SAMPLES ?? 200);
 
 interface Cluster {
   signers: QbftSigner[];
