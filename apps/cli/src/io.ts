@@ -1,8 +1,7 @@
+import { type CommandIo } from '@dvt/common';
+
 /** What a command may touch of the outside world; tests pass their own. */
-export interface CliIo {
-  stdout: (text: string) => void;
-  stderr: (text: string) => void;
-}
+export type CliIo = CommandIo;
 
 export const processIo: CliIo = {
   stdout: (text) => process.stdout.write(text.endsWith('\n') ? text : text + '\n'),

@@ -1,12 +1,7 @@
 /** `dvt devnet`: the whole suite on one machine (see devnet.ts), with a live status view. */
 import { type Command } from 'commander';
-import { DvtError, createJsonLogger, silentLogger } from '@dvt/common';
+import { DvtError, createJsonLogger, silentLogger, type CommandIo } from '@dvt/common';
 import { Devnet, type DevnetStatus } from './devnet.js';
-
-export interface CommandIo {
-  stdout: (text: string) => void;
-  stderr: (text: string) => void;
-}
 
 interface DevnetCliOptions {
   epochs?: string;

@@ -5,15 +5,9 @@
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { type Command, Option } from 'commander';
-import { InvalidInputError } from '@dvt/common';
+import { InvalidInputError, type CommandIo } from '@dvt/common';
 import { ClusterError, createCluster, defaultThreshold, importKeystores, nodeDirName, writeClusterFolders } from '@dvt/cluster';
 import { getNetwork } from '@dvt/eth2';
-
-/** What the command writes to (structurally the CLI's CliIo). */
-export interface CommandIo {
-  stdout: (text: string) => void;
-  stderr: (text: string) => void;
-}
 
 interface CreateClusterCliOptions {
   nodes: string;

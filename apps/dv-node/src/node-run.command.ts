@@ -1,7 +1,6 @@
 /** `dvt node run`: runs this machine's DV node until SIGINT/SIGTERM. */
 import { type Command } from 'commander';
-import { createJsonLogger, isLogLevel } from '@dvt/common';
-import { type CommandIo } from './create-cluster.command.js';
+import { type CommandIo, createJsonLogger, isLogLevel } from '@dvt/common';
 import { DvNodeConfigError, startDvNodeProcess } from './node-process.js';
 
 interface RunOptions {

@@ -6,7 +6,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { type Command } from 'commander';
 import { getNetwork } from '@dvt/eth2';
 import { SlashingProtectionDb, SlashingProtectionError } from '@dvt/slashing-protection';
-import { type CommandIo } from './create-cluster.command.js';
+import { type CommandIo } from '@dvt/common';
 
 interface CommonOptions {
   db: string;

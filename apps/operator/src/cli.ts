@@ -17,12 +17,7 @@ import { OperatorQueue } from './queue/job-queue.js';
 import { connectRedis, redisConnectionOptions } from './redis.js';
 import { requestConsolidation, requestWithdrawal } from './registration/manager-actions.js';
 import { collectStatus, formatStatus } from './status.js';
-
-/** What the commands write to (structurally the CLI's CliIo). */
-export interface CommandIo {
-  stdout: (text: string) => void;
-  stderr: (text: string) => void;
-}
+import { type CommandIo } from '@dvt/common';
 
 const STATUS_SETTINGS: readonly SettingName[] = [
   'NETWORK',

@@ -24,7 +24,7 @@ import { setupOpenApi } from './http/openapi.js';
 import { BEACON_CLIENT, OpsController } from './http/ops.controller.js';
 import { CurrentApiController, LegacyApiController } from './http/relayer.controller.js';
 import { KeyRegistry } from './keys/key-registry.js';
-import { type Logger, NestJsonLogger, createJsonLogger } from './logger.js';
+import { type Logger, NestLogBridge, createJsonLogger } from './logger.js';
 import { RelayerMetrics } from './metrics.js';
 import { KeeperProtocolConfigSource } from './protocol-config/keeper-source.js';
 import { FileProtocolConfigSource, ProtocolConfigProvider, type ProtocolConfigSource } from './protocol-config/protocol-config.js';
@@ -167,7 +167,7 @@ export async function startRelayer(config: RelayerConfig, overrides: RelayerOver
         { provide: RelayerMetrics, useValue: metrics },
         { provide: BEACON_CLIENT, useValue: beacon },
       ]),
-      { logger: new NestJsonLogger(logger), bodyParser: false, abortOnError: false },
+      { logger: new NestLogBridge(logger), bodyParser: false, abortOnError: false },
     );
     app.useBodyParser('json', { limit: config.http.maxBodyBytes });
     app.use(httpMetrics(metrics));

@@ -8,12 +8,7 @@ import { type Command } from 'commander';
 import { startRelayer } from './app.js';
 import { RELAYER_SETTINGS, type SettingSpec, parseRelayerConfig, rawSettingsFrom } from './config.js';
 import { createJsonLogger } from './logger.js';
-
-/** What the command writes to (structurally the CLI's CliIo). */
-export interface CommandIo {
-  stdout: (text: string) => void;
-  stderr: (text: string) => void;
-}
+import { type CommandIo } from '@dvt/common';
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
 

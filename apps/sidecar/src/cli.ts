@@ -9,12 +9,7 @@ import { SidecarError } from './errors.js';
 import { type SidecarConfigInput, parseSidecarConfig } from './config.js';
 import { createJsonLogger } from './logger.js';
 import { startSidecar } from './app.js';
-
-/** What the command writes to (structurally the CLI's CliIo). */
-export interface CommandIo {
-  stdout: (text: string) => void;
-  stderr: (text: string) => void;
-}
+import { type CommandIo } from '@dvt/common';
 
 export interface SidecarCliOptions {
   network?: string;

@@ -10,7 +10,7 @@ import { bytesToHex } from '@dvt/common';
 import { type NetworkConfig } from '@dvt/eth2';
 import { type SidecarConfig } from './config.js';
 import { SidecarError } from './errors.js';
-import { type Logger, ThrottledLog } from './logger.js';
+import { type Logger, ThrottledLogger } from './logger.js';
 import { type SidecarErrorKind, type SidecarMetrics } from './metrics.js';
 import { type PushExitSignaturesBody, type PushSignaturesBody, type RelayerPort } from './relayer.js';
 import { type HeldShare, type ShareBook, signDepositShare, signExitShare } from './share-book.js';
@@ -108,7 +108,7 @@ interface CachedSignatures {
 }
 
 export class Sidecar {
-  private readonly throttled: ThrottledLog;
+  private readonly throttled: ThrottledLogger;
   private readonly sleep: (ms: number, signal: AbortSignal) => Promise<void>;
   private readonly now: () => number;
   private readonly controller = new AbortController();
@@ -121,7 +121,7 @@ export class Sidecar {
   private cache = new Map<string, CachedSignatures>();
 
   constructor(private readonly deps: SidecarDeps) {
-    this.throttled = new ThrottledLog(deps.logger, 60_000, deps.now);
+    this.throttled = new ThrottledLogger(deps.logger, 60_000, deps.now);
     this.sleep = deps.sleep ?? abortableSleep;
     this.now = deps.now ?? Date.now;
     deps.metrics.sharesHeld.set(deps.book.size());

@@ -1,3 +1,4 @@
 export { DvtError, InvalidInputError } from './errors.js';
 export { hexToBytes, bytesToHex, bytesToBareHex, equalBytes, concatBytes, abbreviate } from './hex.js';
-export { LOG_LEVELS, type LogFields, type LogLevel, type Logger, createJsonLogger, isLogLevel, silentLogger } from './logger.js';
+export { LOG_LEVELS, type LogFields, type LogLevel, type Logger, NestLogBridge, ThrottledLogger, createJsonLogger, isLogLevel, silentLogger } from './logger.js';
+export { type CommandIo } from './command-io.js';
