@@ -56,6 +56,23 @@ export function parsePublicKey(bytes: Uint8Array, field = 'publicKey'): BlstPubl
   }
 }
 
+const publicKeyCache = new Map<string, BlstPublicKey>();
+const MAX_CACHED_PUBLIC_KEYS = 16_384;
+
+/**
+ * `parsePublicKey`, cached by the key's bytes: a DV key or public share is checked (subgroup,
+ * infinity) once, not at every duty. Bad keys are not cached and throw as `parsePublicKey` does.
+ */
+export function parsePublicKeyCached(bytes: Uint8Array, field = 'publicKey'): BlstPublicKey {
+  const id = bytes instanceof Uint8Array ? Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('hex') : '';
+  const hit = publicKeyCache.get(id);
+  if (hit !== undefined) return hit;
+  const parsed = parsePublicKey(bytes, field);
+  if (publicKeyCache.size >= MAX_CACHED_PUBLIC_KEYS) publicKeyCache.clear();
+  publicKeyCache.set(id, parsed);
+  return parsed;
+}
+
 /** Deserialises a compressed G2 signature with infinity and subgroup checks. */
 export function parseSignature(bytes: Uint8Array, field = 'signature'): BlstSignature {
   assertBytes(bytes, SIGNATURE_LENGTH, field, 'INVALID_SIGNATURE');

@@ -11,11 +11,11 @@
  * not apply and no proof of possession is needed for the batching itself.
  *
  * Validation guarantees are those of bls.ts: public keys are parsed with infinity and subgroup checks
- * (`parsePublicKey`), signatures are deserialised by blst with infinity and subgroup checks during
+ * (`parsePublicKeyCached`: once per key), signatures are deserialised by blst with infinity and subgroup checks during
  * aggregation; a malformed item throws TblsError naming it (`parseSignature` on the failing path).
  */
 import { type BlstPublicKey, blst } from './backend.js';
-import { type SignatureSetBytes, parsePublicKey, parseSignature, verifyBatch } from './bls.js';
+import { type SignatureSetBytes, parsePublicKeyCached, parseSignature, verifyBatch } from './bls.js';
 import { TblsError } from './errors.js';
 
 export interface PublicKeyAndSignature {
@@ -29,7 +29,7 @@ function prepare(message: Uint8Array, items: readonly PublicKeyAndSignature[]): 
   return items.map((item, i) => {
     if (item === null || typeof item !== 'object') throw new TblsError('INVALID_ARGUMENT', `items[${i}]: expected { publicKey, signature }`);
     if (!(item.signature instanceof Uint8Array) || item.signature.length !== 96) parseSignature(item.signature, `items[${i}].signature`);
-    return { pk: parsePublicKey(item.publicKey, `items[${i}].publicKey`), sig: item.signature };
+    return { pk: parsePublicKeyCached(item.publicKey, `items[${i}].publicKey`), sig: item.signature };
   });
 }
 
@@ -72,7 +72,7 @@ export async function verifySameMessageAsync(message: Uint8Array, items: readonl
 
 function verifyOne(set: SignatureSetBytes): boolean {
   try {
-    return blst.verify(set.message, parsePublicKey(set.publicKey), parseSignature(set.signature));
+    return blst.verify(set.message, parsePublicKeyCached(set.publicKey), parseSignature(set.signature));
   } catch {
     return false;
   }

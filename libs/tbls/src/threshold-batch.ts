@@ -12,7 +12,7 @@
  * Other index sets fall back to `recoverSignature`. The plan of an index set is computed once.
  */
 import { type BlstPublicKey, type BlstSignature, blst, herumi } from './backend.js';
-import { type SignatureSetBytes, parsePublicKey, parseSignature } from './bls.js';
+import { type SignatureSetBytes, parsePublicKeyCached, parseSignature } from './bls.js';
 import { TblsError } from './errors.js';
 import { CURVE_ORDER, invert, scalarToBytes } from './scalar.js';
 import { type SignatureShare, assertShareIndex, recoverSignature } from './threshold.js';
@@ -152,20 +152,6 @@ export function recoverSignatureUnchecked(shares: readonly SignatureShare[]): Ui
   return plan.inverse === null ? sum : scaleByInverse(point, plan.inverse);
 }
 
-const publicKeys = new Map<string, BlstPublicKey>();
-const MAX_CACHED_PUBLIC_KEYS = 16_384;
-
-/** Validated (subgroup, infinity) public keys, cached by their bytes: a DV's key is checked once, not every duty. */
-function cachedPublicKey(bytes: Uint8Array, field: string): BlstPublicKey {
-  const key = bytes instanceof Uint8Array ? Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('hex') : '';
-  const hit = publicKeys.get(key);
-  if (hit !== undefined) return hit;
-  const parsed = parsePublicKey(bytes, field);
-  if (publicKeys.size >= MAX_CACHED_PUBLIC_KEYS) publicKeys.clear();
-  publicKeys.set(key, parsed);
-  return parsed;
-}
-
 function verifyOne(message: Uint8Array, pk: BlstPublicKey, signature: Uint8Array): boolean {
   try {
     return blst.verify(message, pk, blst.Signature.fromBytes(signature, true, true));
@@ -235,7 +221,7 @@ export function verifySetsCachedKeys(sets: readonly SignatureSetBytes[]): boolea
   sets.forEach((set, i) => {
     if (set === null || typeof set !== 'object' || !(set.message instanceof Uint8Array) || !(set.signature instanceof Uint8Array)) return;
     try {
-      entries.push({ message: set.message, pk: cachedPublicKey(set.publicKey, `sets[${i}].publicKey`), signature: set.signature });
+      entries.push({ message: set.message, pk: parsePublicKeyCached(set.publicKey, `sets[${i}].publicKey`), signature: set.signature });
       positions.push(i);
     } catch {
       // an invalid public key: false
@@ -260,7 +246,7 @@ export function recoverAndVerifyBatch(items: readonly ThresholdBatchItem[]): Thr
     try {
       if (item === null || typeof item !== 'object') throw new TblsError('INVALID_ARGUMENT', `items[${i}]: expected { publicKey, message, shares }`);
       if (!(item.message instanceof Uint8Array)) throw new TblsError('INVALID_MESSAGE', `items[${i}].message: expected bytes`);
-      const pk = cachedPublicKey(item.publicKey, `items[${i}].publicKey`);
+      const pk = parsePublicKeyCached(item.publicKey, `items[${i}].publicKey`);
       recovered.push({ i, message: item.message, pk, signature: recoverSignatureUnchecked(item.shares) });
     } catch (err) {
       if (!(err instanceof TblsError)) throw err;
