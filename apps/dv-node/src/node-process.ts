@@ -4,8 +4,6 @@
  * the beacon node, the validator API for the VC, and a health/metrics/status HTTP server.
  */
 import { readFile } from 'node:fs/promises';
-import { type Server, createServer } from 'node:http';
-import { type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { BeaconClient } from '@dvt/beacon';
 import {
@@ -17,7 +15,7 @@ import {
   parseIdentityKeyFile,
   verifyClusterLock,
 } from '@dvt/cluster';
-import { DvtError, type Logger, equalBytes, hexToBytes } from '@dvt/common';
+import { DvtError, type Logger, type OpsServer, equalBytes, hexToBytes, startOpsServer } from '@dvt/common';
 import { DvNode, type DvNodeObserver, type ValidatorApiClusterValidator } from '@dvt/dv';
 import { type NetworkConfig, getNetwork } from '@dvt/eth2';
 import { type ClusterNode, startClusterNode } from '@dvt/p2p';
@@ -140,7 +138,7 @@ export async function startDvNodeProcess(config: DvNodeProcessConfig, logger: Lo
   const slashing = SlashingProtectionDb.open({ file: config.slashingDbFile, genesisValidatorsRoot: network.genesisValidatorsRoot });
   let p2p: ClusterNode | undefined;
   let node: DvNode | undefined;
-  let server: Server | undefined;
+  let server: OpsServer | undefined;
   const counts = { success: 0, failure: 0, decided: 0, roundChanges: 0 };
   let synced = false;
   let syncTimer: ReturnType<typeof setInterval> | undefined;
@@ -148,7 +146,7 @@ export async function startDvNodeProcess(config: DvNodeProcessConfig, logger: Lo
     if (syncTimer) clearInterval(syncTimer);
     await node?.stop();
     await p2p?.stop();
-    if (server) await new Promise<void>((resolve) => server!.close(() => resolve()));
+    if (server) await server.close();
     slashing.close();
   };
   try {
@@ -225,12 +223,22 @@ export async function startDvNodeProcess(config: DvNodeProcessConfig, logger: Lo
       roundChanges: counts.roundChanges,
     };
   };
-  let httpUrl: string | undefined;
   if (config.http) {
-    server = await startHttp(config.http.host ?? '127.0.0.1', config.http.port, status, metrics);
-    const address = server.address() as AddressInfo;
-    httpUrl = `http://${config.http.host ?? '127.0.0.1'}:${address.port}`;
+    server = await startOpsServer(
+      config.http.host ?? '127.0.0.1',
+      config.http.port,
+      {
+        '/health': () => ({ status: 200, body: { status: 'ok' } }),
+        '/ready': () => {
+          const s = status();
+          return { status: s.ready ? 200 : 503, body: { status: s.ready ? 'ok' : 'unavailable', beaconNodeSynced: s.beaconNodeSynced, peersConnected: s.peersConnected } };
+        },
+        '/status': () => ({ status: 200, body: status() }),
+      },
+      metrics.registry,
+    );
   }
+  const httpUrl = server?.url;
   logger.info('DV node running', { node: folder.nodeIndex, validatorApi: node.validatorApi.url, http: httpUrl });
   let stopped: Promise<void> | undefined;
   return {
@@ -242,36 +250,4 @@ export async function startDvNodeProcess(config: DvNodeProcessConfig, logger: Lo
     status,
     stop: () => (stopped ??= cleanup()),
   };
-}
-
-function startHttp(host: string, port: number, status: () => DvNodeStatus, metrics: DvNodeMetrics): Promise<Server> {
-  const server = createServer((req, res) => {
-    const path = (req.url ?? '/').split('?')[0];
-    const json = (code: number, body: unknown) => {
-      res.writeHead(code, { 'content-type': 'application/json' });
-      res.end(JSON.stringify(body));
-    };
-    if (req.method !== 'GET') return json(405, { error: 'only GET' });
-    if (path === '/health') return json(200, { status: 'ok' });
-    if (path === '/ready') {
-      const s = status();
-      return json(s.ready ? 200 : 503, { status: s.ready ? 'ok' : 'unavailable', beaconNodeSynced: s.beaconNodeSynced, peersConnected: s.peersConnected });
-    }
-    if (path === '/status') return json(200, status());
-    if (path === '/metrics') {
-      metrics.registry
-        .metrics()
-        .then((text) => {
-          res.writeHead(200, { 'content-type': metrics.registry.contentType });
-          res.end(text);
-        })
-        .catch((error: unknown) => json(500, { error: (error as Error).message }));
-      return;
-    }
-    json(404, { error: `no route ${path}` });
-  });
-  return new Promise((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, host, () => resolve(server));
-  });
 }

@@ -1,55 +1,15 @@
-/** A thin node:http server: GET /health (liveness), GET /ready (readiness), GET /metrics (Prometheus). */
-import { type Server, createServer } from 'node:http';
-import { type AddressInfo } from 'node:net';
+/** The sidecar's operations server: GET /health (liveness), GET /ready (readiness), GET /metrics (Prometheus). */
+import { type OpsRouteAnswer, type OpsServer, startOpsServer } from '@dvt/common';
 import { type SidecarMetrics } from './metrics.js';
 import { type SidecarHealth } from './sidecar.js';
 
-export interface HealthServer {
-  server: Server;
-  /** http://host:port */
-  url: string;
-  close(): Promise<void>;
-}
+export type HealthServer = OpsServer;
 
-export async function startHealthServer(
-  host: string,
-  port: number,
-  health: () => SidecarHealth,
-  metrics: SidecarMetrics,
-): Promise<HealthServer> {
-  const server = createServer((req, res) => {
-    const path = (req.url ?? '/').split('?')[0];
-    const json = (status: number, body: unknown) => {
-      res.writeHead(status, { 'content-type': 'application/json' });
-      res.end(JSON.stringify(body));
-    };
-    if (req.method !== 'GET') return json(405, { error: 'only GET' });
-    if (path === '/health' || path === '/ready') {
-      const h = health();
-      const ok = path === '/health' ? h.live : h.ready;
-      return json(ok ? 200 : 503, { status: ok ? 'ok' : 'unavailable', live: h.live, ready: h.ready, reason: h.reason });
-    }
-    if (path === '/metrics') {
-      metrics.registry
-        .metrics()
-        .then((text) => {
-          res.writeHead(200, { 'content-type': metrics.registry.contentType });
-          res.end(text);
-        })
-        .catch((err: unknown) => json(500, { error: (err as Error).message }));
-      return;
-    }
-    json(404, { error: 'not found' });
-  });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, host, () => resolve());
-  });
-  const address = server.address() as AddressInfo;
-  const shownHost = address.family === 'IPv6' ? `[${address.address}]` : address.address;
-  return {
-    server,
-    url: `http://${shownHost}:${address.port}`,
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+export function startHealthServer(host: string, port: number, health: () => SidecarHealth, metrics: SidecarMetrics): Promise<HealthServer> {
+  const answer = (which: 'live' | 'ready') => (): OpsRouteAnswer => {
+    const h = health();
+    const ok = h[which];
+    return { status: ok ? 200 : 503, body: { status: ok ? 'ok' : 'unavailable', live: h.live, ready: h.ready, reason: h.reason } };
   };
+  return startOpsServer(host, port, { '/health': answer('live'), '/ready': answer('ready') }, metrics.registry);
 }
