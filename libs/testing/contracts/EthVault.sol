@@ -137,11 +137,8 @@ contract EthVault {
         external
         payable
     {
-        if (!_isValidatorsManager(validators, bytes32(validatorsManagerNonce), validatorsManagerSignature)) {
-            revert AccessDenied();
-        }
-        uint256 count = _itemCount(validators, WITHDRAWAL_LENGTH);
-        uint256 fee = _requestFee(VALIDATORS_WITHDRAWALS, count);
+        (uint256 count, uint256 fee) =
+            _managerRequests(validators, validatorsManagerSignature, WITHDRAWAL_LENGTH, VALIDATORS_WITHDRAWALS);
         for (uint256 i = 0; i < count; i++) {
             bytes calldata item = validators[i * WITHDRAWAL_LENGTH:(i + 1) * WITHDRAWAL_LENGTH];
             _submitRequest(VALIDATORS_WITHDRAWALS, item, fee);
@@ -157,11 +154,8 @@ contract EthVault {
         bytes calldata oracleSignatures
     ) external payable {
         oracleSignatures;
-        if (!_isValidatorsManager(validators, bytes32(validatorsManagerNonce), validatorsManagerSignature)) {
-            revert AccessDenied();
-        }
-        uint256 count = _itemCount(validators, CONSOLIDATION_LENGTH);
-        uint256 fee = _requestFee(VALIDATORS_CONSOLIDATIONS, count);
+        (uint256 count, uint256 fee) =
+            _managerRequests(validators, validatorsManagerSignature, CONSOLIDATION_LENGTH, VALIDATORS_CONSOLIDATIONS);
         for (uint256 i = 0; i < count; i++) {
             bytes calldata item = validators[i * CONSOLIDATION_LENGTH:(i + 1) * CONSOLIDATION_LENGTH];
             _submitRequest(VALIDATORS_CONSOLIDATIONS, item, fee);
@@ -207,6 +201,20 @@ contract EthVault {
         bool valid = Eip712Signatures.isValidSignatureNow(manager, digest, signature);
         if (valid) validatorsManagerNonce += 1;
         return valid;
+    }
+
+    /// The validators manager's signature (bumps the nonce), the item count and the fee each request pays.
+    function _managerRequests(
+        bytes calldata validators,
+        bytes calldata validatorsManagerSignature,
+        uint256 itemLength,
+        address systemContract
+    ) private returns (uint256 count, uint256 fee) {
+        if (!_isValidatorsManager(validators, bytes32(validatorsManagerNonce), validatorsManagerSignature)) {
+            revert AccessDenied();
+        }
+        count = _itemCount(validators, itemLength);
+        fee = _requestFee(systemContract, count);
     }
 
     function _itemCount(bytes calldata validators, uint256 itemLength) private pure returns (uint256) {
