@@ -120,9 +120,13 @@ describe('operator: oracle approvals', () => {
     const nonce = await sentTransactions();
     const registerCalls = relayer.requests.filter((r) => r.path === 'POST /register').length;
     const thinking = fx.oracles.oracles[3]!;
+    const others = fx.oracles.oracles.slice(0, 3);
+    const answeredBefore = others.map((o) => o.decisions.length);
     let deposits = 0;
     thinking.beforeAnswer = async () => {
       if (deposits++ > 0) return;
+      // the other three approve the current root first (on a loaded machine they could otherwise see the new one and refuse)
+      await until('the other oracles have answered', async () => others.every((o, i) => o.decisions.length > answeredBefore[i]!));
       // someone else's deposit changes get_deposit_root() under the pending approval
       const outsider = fakeValidatorDeposit(fx.deployment.vault.address, '0x01');
       const depositor = fx.chain.wallet(6);
