@@ -22,10 +22,12 @@ export {
   type QbftLimits,
 } from './codec.js';
 export {
+  Libsecp256k1Signer,
   NativeSecp256k1Signer,
   Secp256k1Signer,
   createQbftSigner,
   nobleSecp256k1Verifier,
+  opensslSecp256k1Verifier,
   qbftSigningInput,
   secp256k1Verifier,
   verifyQbftMessage,

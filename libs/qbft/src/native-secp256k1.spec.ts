@@ -7,11 +7,13 @@ import { InMemoryQbftNetwork } from './in-memory-network.js';
 import { QbftInstance, rawBytesCodec } from './instance.js';
 import { nativeSecp256k1Verify } from './native-secp256k1.js';
 import {
+  Libsecp256k1Signer,
   NativeSecp256k1Signer,
   Secp256k1Signer,
   createQbftSigner,
   generateSecp256k1IdentityKey,
   nobleSecp256k1Verifier,
+  opensslSecp256k1Verifier,
   qbftMessageDigest,
   qbftSigningInput,
   secp256k1Verifier,
@@ -45,9 +47,8 @@ describe('native (node:crypto) secp256k1 signing', () => {
   const native = new NativeSecp256k1Signer(privateKey);
   const noble = new Secp256k1Signer(privateKey);
 
-  it('has the same public key as the JS signer and is the default signer', () => {
+  it('has the same public key as the JS signer', () => {
     expect(native.publicKey).toEqual(publicKey);
-    expect(createQbftSigner(privateKey)).toBeInstanceOf(NativeSecp256k1Signer);
   });
 
   it('signs sha256(domain ‖ message): the signing input hashes to the message digest', () => {
@@ -65,6 +66,7 @@ describe('native (node:crypto) secp256k1 signing', () => {
       expect(verifyQbftMessage(secp256k1Verifier, m, nobleSig, publicKey)).toBe(true);
       expect(verifyQbftMessage(secp256k1Verifier, m, nativeSig, publicKey)).toBe(true);
       expect(verifyQbftMessage(nobleSecp256k1Verifier, m, nativeSig, publicKey)).toBe(true);
+      expect(verifyQbftMessage(opensslSecp256k1Verifier, m, nobleSig, publicKey)).toBe(true);
     }
   });
 
@@ -124,6 +126,69 @@ describe('native (node:crypto) secp256k1 signing', () => {
       expect(() => new NativeSecp256k1Signer(bad)).toThrow(QbftError);
       expect(() => createQbftSigner(bad)).toThrow(/valid secp256k1 scalar/);
     }
+  });
+});
+
+describe('libsecp256k1 signing (the default)', () => {
+  const { privateKey, publicKey } = generateSecp256k1IdentityKey();
+  const signer = new Libsecp256k1Signer(privateKey);
+  const noble = new Secp256k1Signer(privateKey);
+
+  it('is the default signer and verifier on this machine, with the JS signer\'s public key', () => {
+    expect(createQbftSigner(privateKey)).toBeInstanceOf(Libsecp256k1Signer);
+    expect(secp256k1Verifier).not.toBe(opensslSecp256k1Verifier);
+    expect(signer.publicKey).toEqual(publicKey);
+  });
+
+  it('signs exactly as the deterministic JS signer (RFC 6979, low S); every verifier accepts every signer', () => {
+    for (let i = 0; i < 20; i++) {
+      const m = { ...message, round: i + 1 };
+      const signature = signQbftMessage(m, signer).signature;
+      expect(signature).toEqual(signQbftMessage(m, noble).signature);
+      expect(sBig(signature) <= CURVE_ORDER >> 1n).toBe(true);
+      const opensslSignature = signQbftMessage(m, new NativeSecp256k1Signer(privateKey)).signature;
+      for (const verifier of [secp256k1Verifier, opensslSecp256k1Verifier, nobleSecp256k1Verifier]) {
+        expect(verifyQbftMessage(verifier, m, signature, publicKey)).toBe(true);
+        expect(verifyQbftMessage(verifier, m, opensslSignature, publicKey)).toBe(true);
+      }
+    }
+  });
+
+  it('refuses a high-S form, other messages and other keys', () => {
+    const signature = signQbftMessage(message, signer).signature;
+    expect(verifyQbftMessage(secp256k1Verifier, message, withHighS(signature), publicKey)).toBe(false);
+    expect(verifyQbftMessage(secp256k1Verifier, { ...message, round: 3 }, signature, publicKey)).toBe(false);
+    expect(verifyQbftMessage(secp256k1Verifier, message, signature, generateSecp256k1IdentityKey().publicKey)).toBe(false);
+  });
+
+  it('returns false, never throws, for garbage signatures, keys and digests', () => {
+    const digest = qbftMessageDigest(message);
+    const signature = signer.sign(digest);
+    const rTooBig = Uint8Array.from(signature).fill(0xff, 0, 32);
+    const sTooBig = Uint8Array.from(signature).fill(0xff, 32, 64);
+    const notOnCurve = Uint8Array.from(publicKey);
+    notOnCurve[0] = 0x05;
+    const uncompressed = secp256k1.Point.fromBytes(publicKey).toBytes(false);
+    for (const [sig, key, d] of [
+      [new Uint8Array(64), publicKey, digest],
+      [signature.subarray(0, 63), publicKey, digest],
+      [rTooBig, publicKey, digest],
+      [sTooBig, publicKey, digest],
+      [signature, notOnCurve, digest],
+      [signature, new Uint8Array(33).fill(5), digest],
+      [signature, uncompressed, digest], // only the 33-byte form is a QBFT peer key
+      [signature, publicKey, digest.subarray(1)],
+    ] as const) {
+      expect(secp256k1Verifier.verify(d, sig, key)).toBe(false);
+    }
+    expect(secp256k1Verifier.verify(digest, signature, publicKey)).toBe(true);
+  });
+
+  it('rejects bad identity keys and digests with INVALID_KEY', () => {
+    for (const bad of [new Uint8Array(31), new Uint8Array(32), new Uint8Array(32).fill(0xff)]) {
+      expect(() => new Libsecp256k1Signer(bad)).toThrow(QbftError);
+    }
+    expect(() => signer.sign(new Uint8Array(31))).toThrow(QbftError);
   });
 });
 

@@ -1,5 +1,6 @@
 import { createHash, type KeyObject } from 'node:crypto';
 import { secp256k1 } from '@noble/curves/secp256k1.js';
+import { type Libsecp256k1, libsecp256k1 } from '@dvt/common';
 import { QBFT_MESSAGE_BYTES, encodeQbftMessage } from './codec.js';
 import { QbftError } from './errors.js';
 import { nativeSecp256k1PrivateKey, nativeSecp256k1Sign, nativeSecp256k1Verify } from './native-secp256k1.js';
@@ -81,9 +82,10 @@ export class Secp256k1Signer implements QbftSigner {
 }
 
 /**
- * Identity key signer on node:crypto (OpenSSL): the fast default. Messages are signed natively
- * through `signPreimage` (random nonce, low S); `sign` of a bare digest, which OpenSSL cannot
- * do, falls back to the deterministic JS signer. Both verify under either verifier.
+ * Identity key signer on node:crypto (OpenSSL): the fallback where libsecp256k1 does not load.
+ * Messages are signed natively through `signPreimage` (random nonce, low S); `sign` of a bare
+ * digest, which OpenSSL cannot do, falls back to the deterministic JS signer. Both verify under
+ * either verifier.
  */
 export class NativeSecp256k1Signer implements QbftSigner {
   readonly publicKey: Uint8Array;
@@ -106,9 +108,40 @@ export class NativeSecp256k1Signer implements QbftSigner {
   }
 }
 
-/** The default identity signer for QBFT messages (native). */
+/**
+ * Identity key signer on libsecp256k1 (@dvt/common): the default where the binding loads, ≈ 6×
+ * faster than OpenSSL. Deterministic (RFC 6979) low-S compact signatures, byte-equal to
+ * `Secp256k1Signer`'s.
+ */
+export class Libsecp256k1Signer implements QbftSigner {
+  readonly publicKey: Uint8Array;
+  private readonly privateKey: Uint8Array;
+
+  constructor(
+    privateKey: Uint8Array,
+    private readonly lib: Libsecp256k1 = requireLibsecp256k1(),
+  ) {
+    checkIdentityKey(privateKey);
+    this.privateKey = Uint8Array.from(privateKey);
+    this.publicKey = lib.publicKeyCreate(this.privateKey, true);
+  }
+
+  sign(digest: Uint8Array): Uint8Array {
+    if (!(digest instanceof Uint8Array) || digest.length !== 32) throw new QbftError('INVALID_KEY', 'a QBFT digest is 32 bytes');
+    return this.lib.ecdsaSign(digest, this.privateKey).signature;
+  }
+}
+
+function requireLibsecp256k1(): Libsecp256k1 {
+  const lib = libsecp256k1();
+  if (!lib) throw new QbftError('INVALID_KEY', 'libsecp256k1 is not available on this platform');
+  return lib;
+}
+
+/** The default identity signer for QBFT messages: libsecp256k1, else OpenSSL. */
 export function createQbftSigner(identityPrivateKey: Uint8Array): QbftSigner {
-  return new NativeSecp256k1Signer(identityPrivateKey);
+  const lib = libsecp256k1();
+  return lib ? new Libsecp256k1Signer(identityPrivateKey, lib) : new NativeSecp256k1Signer(identityPrivateKey);
 }
 
 function nobleVerify(digest: Uint8Array, signature: Uint8Array, publicKey: Uint8Array): boolean {
@@ -120,16 +153,37 @@ function nobleVerify(digest: Uint8Array, signature: Uint8Array, publicKey: Uint8
   }
 }
 
-/**
- * Verifies compact low-S secp256k1 signatures against 33-byte compressed public keys: digests in
- * JavaScript, messages (`verifyPreimage`, what QbftInstance uses) natively through node:crypto.
- */
-export const secp256k1Verifier: QbftVerifier = {
+/** Verifies through libsecp256k1, which refuses high-S signatures as the JS verifier does. */
+function libsecp256k1Verifier(lib: Libsecp256k1): QbftVerifier {
+  return {
+    verify(digest, signature, publicKey) {
+      if (!(signature instanceof Uint8Array) || signature.length !== QBFT_SIGNATURE_BYTES) return false;
+      if (!(publicKey instanceof Uint8Array) || publicKey.length !== 33) return false;
+      if (!(digest instanceof Uint8Array) || digest.length !== 32) return false;
+      try {
+        return lib.ecdsaVerify(signature, digest, publicKey);
+      } catch {
+        return false; // r or s out of range, or the key is not a curve point
+      }
+    },
+  };
+}
+
+/** Digests in JavaScript, messages (`verifyPreimage`, what QbftInstance uses) through node:crypto. */
+export const opensslSecp256k1Verifier: QbftVerifier = {
   verify: nobleVerify,
   verifyPreimage: nativeSecp256k1Verify,
 };
 
-/** The same checks in JavaScript only (@noble/curves), for comparison and for runtimes without OpenSSL's secp256k1. */
+const available = libsecp256k1();
+
+/**
+ * Verifies compact low-S secp256k1 signatures against 33-byte compressed public keys: through
+ * libsecp256k1 where it loads, else `opensslSecp256k1Verifier`.
+ */
+export const secp256k1Verifier: QbftVerifier = available ? libsecp256k1Verifier(available) : opensslSecp256k1Verifier;
+
+/** The same checks in JavaScript only (@noble/curves), for comparison and for runtimes without a native secp256k1. */
 export const nobleSecp256k1Verifier: QbftVerifier = { verify: nobleVerify };
 
 /** Throws INVALID_KEY unless `publicKey` is a 33-byte compressed point on secp256k1. */

@@ -178,3 +178,16 @@ describe('ECIES (eciesjs / eciespy format)', () => {
     expectTblsError(() => eciesEncrypt(publicKey, 'hello' as unknown as Uint8Array), 'ECIES_INVALID_KEY', /plaintext/);
   });
 });
+
+describe('ECIES on libsecp256k1 (the default here)', () => {
+  it('refuses an ephemeral key that is not on the curve with ECIES_DECRYPT_FAILED', () => {
+    const { privateKey, publicKey } = generateEciesKeyPair();
+    const ciphertext = eciesEncrypt(publicKey, Uint8Array.of(1, 2, 3));
+    const offCurve = Uint8Array.from(ciphertext);
+    offCurve[64] ^= 1;
+    expectTblsError(() => eciesDecrypt(privateKey, offCurve), 'ECIES_DECRYPT_FAILED', /ephemeral/);
+    const compressedForm = Uint8Array.from(ciphertext);
+    compressedForm[0] = 0x02;
+    expectTblsError(() => eciesDecrypt(privateKey, compressedForm), 'ECIES_DECRYPT_FAILED', /ephemeral/);
+  });
+});

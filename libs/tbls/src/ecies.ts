@@ -4,16 +4,17 @@
  * (65) ‖ shared point (65), no salt, no info, 32 bytes); AES-256-GCM with a 16-byte nonce.
  * Output = ephemeral pk (65) ‖ nonce (16) ‖ tag (16) ‖ ciphertext.
  *
- * Implemented here rather than through eciesjs (≈ 13 ms per call: pure-JS curve and cipher):
- * secp256k1 from @noble/curves 2 with precomputed multiplication tables, HKDF and AES-GCM from
- * node:crypto. Receiver keys are parsed once and kept in a small LRU cache; a key used often gets
- * its own table (the relayer encrypts to the same few oracles all day). Interoperability is pinned
- * both ways against eciesjs in ecies.spec.ts.
+ * Implemented here rather than through eciesjs (≈ 13 ms per call: pure-JS curve and cipher): the
+ * point multiplications on libsecp256k1 (@dvt/common, ≈ 60 µs each) where it loads, else on
+ * @noble/curves 2 with precomputed tables; HKDF and AES-GCM from node:crypto. Receiver keys are
+ * parsed once and kept in a small LRU cache; on the JS path a key used often gets its own table
+ * (the relayer encrypts to the same few oracles all day). Interoperability is pinned both ways
+ * against eciesjs in ecies.spec.ts.
  */
 import { createCipheriv, createDecipheriv, hkdfSync, randomBytes } from 'node:crypto';
 import { secp256k1 } from '@noble/curves/secp256k1.js';
 import type { WeierstrassPoint } from '@noble/curves/abstract/weierstrass.js';
-import { concatBytes } from '@dvt/common';
+import { type Libsecp256k1, concatBytes, libsecp256k1 } from '@dvt/common';
 import { TblsError } from './errors.js';
 
 type Secp256k1Point = WeierstrassPoint<bigint>;
@@ -40,12 +41,21 @@ const RECEIVER_CACHE_SIZE = 16;
  */
 const USES_BEFORE_TABLE = 16;
 
-// A private copy of the generator, so the wider table does not change noble's process-wide BASE.
-const GENERATOR: Secp256k1Point = Point.fromAffine(Point.BASE.toAffine()).precompute(TABLE_WINDOW);
+// A private copy of the generator, so the wider table does not change noble's process-wide BASE; built on first use of the JS path.
+let generator: Secp256k1Point | undefined;
+const generatorTable = (): Secp256k1Point => (generator ??= Point.fromAffine(Point.BASE.toAffine()).precompute(TABLE_WINDOW));
 const NO_BYTES = new Uint8Array(0);
+const native: Libsecp256k1 | null = libsecp256k1();
+
+/** 65-byte uncompressed public key of a valid secret (bytes and scalar of the same key). */
+function publicKeyOf(secretBytes: Uint8Array, secret: bigint): Uint8Array {
+  return native ? native.publicKeyCreate(secretBytes, false) : generatorTable().multiply(secret).toBytes(false);
+}
 
 interface CachedReceiver {
   point: Secp256k1Point;
+  /** 65-byte uncompressed form, for libsecp256k1 */
+  uncompressed: Uint8Array;
   uses: number;
 }
 const receivers = new Map<string, CachedReceiver>();
@@ -59,7 +69,7 @@ function invalidKey(message: string): TblsError {
 }
 
 /** Accepts a secp256k1 public key as 64-byte raw (x ‖ y, Ethereum style), 65-byte uncompressed or 33-byte compressed. */
-function receiverPoint(publicKey: Uint8Array, field: string, forEncryption: boolean): Secp256k1Point {
+function receiverKey(publicKey: Uint8Array, field: string, forEncryption: boolean): CachedReceiver {
   if (!(publicKey instanceof Uint8Array)) throw invalidKey(`${field}: expected bytes, got ${typeof publicKey}`);
   if (publicKey.length !== 64 && publicKey.length !== 65 && publicKey.length !== 33) {
     throw invalidKey(`${field}: expected 64, 65 or 33 bytes, got ${publicKey.length}`);
@@ -71,8 +81,8 @@ function receiverPoint(publicKey: Uint8Array, field: string, forEncryption: bool
   if (cached !== undefined) {
     receivers.delete(cacheKey);
     receivers.set(cacheKey, cached);
-    if (forEncryption && ++cached.uses === USES_BEFORE_TABLE) cached.point.precompute(TABLE_WINDOW);
-    return cached.point;
+    if (forEncryption && ++cached.uses === USES_BEFORE_TABLE && !native) cached.point.precompute(TABLE_WINDOW);
+    return cached;
   }
   let point: Secp256k1Point;
   try {
@@ -80,14 +90,15 @@ function receiverPoint(publicKey: Uint8Array, field: string, forEncryption: bool
   } catch {
     throw invalidKey(`${field}: not a point on secp256k1`);
   }
-  receivers.set(cacheKey, { point, uses: forEncryption ? 1 : 0 });
+  const receiver = { point, uncompressed: point.toBytes(false), uses: forEncryption ? 1 : 0 };
+  receivers.set(cacheKey, receiver);
   if (receivers.size > RECEIVER_CACHE_SIZE) receivers.delete(receivers.keys().next().value!);
-  return point;
+  return receiver;
 }
 
 /** Throws ECIES_INVALID_KEY unless `publicKey` is a secp256k1 point as 64-byte raw, 65-byte uncompressed or 33-byte compressed. */
 export function assertEciesPublicKey(publicKey: Uint8Array, field = 'ECIES public key'): void {
-  receiverPoint(publicKey, field, false);
+  receiverKey(publicKey, field, false);
 }
 
 function secretScalar(privateKey: Uint8Array): bigint {
@@ -117,14 +128,15 @@ export function eciesEncryptEach(publicKeys: readonly Uint8Array[], plaintexts: 
   if (!Array.isArray(publicKeys) || !Array.isArray(plaintexts) || publicKeys.length !== plaintexts.length) {
     throw invalidKey('ECIES: expected as many public keys as plaintexts');
   }
-  const receivers = publicKeys.map((key, i) => receiverPoint(key, publicKeys.length === 1 ? 'ECIES public key' : `ECIES public key [${i}]`, true));
+  const receivers = publicKeys.map((key, i) => receiverKey(key, publicKeys.length === 1 ? 'ECIES public key' : `ECIES public key [${i}]`, true));
   if (!plaintexts.every((p) => p instanceof Uint8Array)) throw invalidKey('ECIES plaintext: expected bytes');
   if (receivers.length === 0) return [];
-  const ephemeralSecret = Point.Fn.fromBytes(secp256k1.utils.randomSecretKey());
-  const ephemeralPublicKey = GENERATOR.multiply(ephemeralSecret).toBytes(false);
+  const ephemeralSecretBytes = secp256k1.utils.randomSecretKey();
+  const ephemeralSecret = Point.Fn.fromBytes(ephemeralSecretBytes);
+  const ephemeralPublicKey = publicKeyOf(ephemeralSecretBytes, ephemeralSecret);
   return receivers.map((receiver, i) => {
     const plaintext = plaintexts[i]!;
-    const sharedPoint = receiver.multiply(ephemeralSecret).toBytes(false);
+    const sharedPoint = native ? native.publicKeyTweakMul(receiver.uncompressed, ephemeralSecretBytes, false) : receiver.point.multiply(ephemeralSecret).toBytes(false);
     const nonce = randomBytes(NONCE_LENGTH);
     const cipher = createCipheriv('aes-256-gcm', deriveAesKey(ephemeralPublicKey, sharedPoint), nonce, { authTagLength: TAG_LENGTH });
     const body = cipher.update(plaintext);
@@ -146,13 +158,13 @@ export function eciesDecrypt(privateKey: Uint8Array, ciphertext: Uint8Array): Ui
     throw new TblsError('ECIES_DECRYPT_FAILED', `ECIES ciphertext: expected at least ${ECIES_OVERHEAD} bytes`);
   }
   const ephemeralPublicKey = ciphertext.subarray(0, EPHEMERAL_KEY_LENGTH);
-  let ephemeral: Secp256k1Point;
+  let sharedPoint: Uint8Array;
   try {
-    ephemeral = Point.fromBytes(ephemeralPublicKey);
+    if (ephemeralPublicKey[0] !== 0x04) throw new Error('not uncompressed');
+    sharedPoint = native ? native.publicKeyTweakMul(ephemeralPublicKey, privateKey, false) : Point.fromBytes(ephemeralPublicKey).multiply(secret).toBytes(false);
   } catch {
     throw new TblsError('ECIES_DECRYPT_FAILED', 'ECIES ciphertext: the ephemeral public key is not an uncompressed secp256k1 point');
   }
-  const sharedPoint = ephemeral.multiply(secret).toBytes(false);
   const nonce = ciphertext.subarray(EPHEMERAL_KEY_LENGTH, EPHEMERAL_KEY_LENGTH + NONCE_LENGTH);
   const tag = ciphertext.subarray(EPHEMERAL_KEY_LENGTH + NONCE_LENGTH, ECIES_OVERHEAD);
   try {
@@ -174,10 +186,10 @@ export interface EciesKeyPair {
 
 export function generateEciesKeyPair(): EciesKeyPair {
   const privateKey = secp256k1.utils.randomSecretKey();
-  return { privateKey, publicKey: GENERATOR.multiply(Point.Fn.fromBytes(privateKey)).toBytes(false) };
+  return { privateKey, publicKey: publicKeyOf(privateKey, Point.Fn.fromBytes(privateKey)) };
 }
 
 /** The 65-byte uncompressed secp256k1 public key of a 32-byte private key. */
 export function eciesPublicKey(privateKey: Uint8Array): Uint8Array {
-  return GENERATOR.multiply(secretScalar(privateKey)).toBytes(false);
+  return publicKeyOf(privateKey, secretScalar(privateKey));
 }
