@@ -1,5 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import fc from 'fast-check';
+import { bls12_381 } from '@noble/curves/bls12-381.js';
 import { bytesToHex } from '@dvt/common';
 import { recoverSignatureHerumi, smallLagrangeCoefficients } from './threshold.js';
 import { bytesToScalar, mod, scalarToBytes } from './scalar.js';
@@ -22,6 +23,7 @@ import {
   verify,
   verifyPartial,
 } from './index.js';
+import { blst } from './backend.js';
 import { parsePublicKey, parseSignature } from './bls.js';
 import { type ReshareMethod, reshareMethodFor, reshareShards, subsetsByFewestExclusions } from './threshold.js';
 
@@ -189,6 +191,20 @@ describe('bad indexes, thresholds and share sets', () => {
   });
 });
 
+/** A compressed G2 point on the curve but outside the r-order subgroup (x = 1 + i): decodes, fails the subgroup check. */
+function offSubgroupG2Point(): Uint8Array {
+  const { Fp, Fp2 } = bls12_381.fields;
+  const x = Fp2.fromBigTuple([1n, 1n]);
+  Fp2.sqrt(Fp2.add(Fp2.mul(Fp2.sqr(x), x), Fp2.fromBigTuple([4n, 4n]))); // throws if x were not on the curve
+  const bytes = new Uint8Array(96);
+  bytes.set(Fp.toBytes(x.c1), 0);
+  bytes.set(Fp.toBytes(x.c0), 48);
+  bytes[0]! |= 0x80;
+  expect(() => blst.Signature.fromBytes(bytes, false, true)).not.toThrow();
+  expect(() => blst.Signature.fromBytes(bytes, true, true)).toThrow(/not in group/i);
+  return bytes;
+}
+
 describe('recoverVerifiedSignature', () => {
   const secret = generateSecretKey();
   const publicKey = secretKeyToPublicKey(secret);
@@ -213,6 +229,22 @@ describe('recoverVerifiedSignature', () => {
     expect(bytesToHex(r.signature)).toBe(expected);
     expect(r.excludedIndexes).toEqual([3, 8]);
     expect(r.usedIndexes).toEqual([13, 21, 34]);
+  });
+
+  it('small index sets: the native quick path gives the reference bytes, and an on-curve share outside G2 is caught and excluded', () => {
+    const small = splitSecret(secret, 3, [1, 2, 3, 4]);
+    const smallPartials = small.shares.map((s) => ({ index: s.index, signature: sign(s.secretKey, message) }));
+    const r = recoverVerifiedSignature({ ...base, shares: smallPartials });
+    expect(bytesToHex(r.signature)).toBe(expected);
+    expect(bytesToHex(r.signature)).toBe(bytesToHex(recoverSignatureHerumi(smallPartials.slice(0, 3))));
+    expect(r.usedIndexes).toEqual([1, 2, 3]);
+    const shares = [{ index: 2, signature: offSubgroupG2Point() }, ...smallPartials.filter((p) => p.index !== 2)];
+    for (const known of [undefined, small.publicShares]) {
+      const rebuilt = recoverVerifiedSignature({ ...base, shares, publicShares: known });
+      expect(bytesToHex(rebuilt.signature)).toBe(expected);
+      expect(rebuilt.excludedIndexes).toEqual([2]);
+      expect(rebuilt.usedIndexes).toEqual([1, 3, 4]);
+    }
   });
 
   it('drops bad partials by verifying them against public shares', () => {

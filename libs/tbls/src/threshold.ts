@@ -4,7 +4,7 @@
  * Scalar maths runs on bigint; point interpolation on herumi (see backend.ts for why).
  */
 import { type BlstPublicKey, type BlstSignature, type HerumiId, type HerumiSignature, blst, herumi } from './backend.js';
-import { parsePublicKey, parseSecretKey, parseSignature } from './bls.js';
+import { parsePublicKey, parsePublicKeyCached, parseSecretKey, parseSignature } from './bls.js';
 import { TblsError } from './errors.js';
 import { CURVE_ORDER, bytesToScalar, evaluatePolynomial, lagrangeCoefficientsAtZero, mod, randomScalar, scalarToBytes } from './scalar.js';
 
@@ -248,6 +248,27 @@ interface Candidate {
 }
 
 /**
+ * The usual case of `recoverVerifiedSignature`, cheaply: the first t shares decoded without their
+ * own subgroup checks, combined natively (small Lagrange coefficients), and the result verified
+ * with the subgroup check — a valid signature however it was combined. Undefined when the index set
+ * has no small coefficients, a share does not decode, or the result does not verify: the careful
+ * path then runs and finds out which share is bad.
+ */
+function quickRecover(message: Uint8Array, groupKey: BlstPublicKey, first: readonly SignatureShare[]): Uint8Array | undefined {
+  const weights = smallLagrangeCoefficients(first.map((s) => s.index));
+  if (weights === null) return undefined;
+  let sigs: BlstSignature[];
+  try {
+    sigs = first.map((s) => blst.Signature.fromBytes(s.signature, false, true));
+  } catch {
+    return undefined;
+  }
+  const rebuilt = combineSmall(sigs, weights);
+  if (rebuilt === null) return undefined;
+  return blst.verify(message, groupKey, blst.Signature.fromBytes(rebuilt, false, true), false, true) ? rebuilt : undefined;
+}
+
+/**
  * Rebuilds a signature from partial signatures and returns it only if it verifies under `publicKey`.
  * Malformed shares (bad encoding, infinity, off-subgroup) are excluded, not fatal. The first
  * `threshold` good shares are tried first; if that fails, with `publicShares` each partial is
@@ -259,12 +280,14 @@ export function recoverVerifiedSignature(args: RecoverVerifiedArgs): RecoverVeri
   if (!(message instanceof Uint8Array)) throw new TblsError('INVALID_MESSAGE', 'message: expected bytes');
   assertThreshold(threshold);
   selectShares(shares, threshold, 'shares');
-  const groupKey = parsePublicKey(args.publicKey, 'publicKey');
+  const groupKey = parsePublicKeyCached(args.publicKey, 'publicKey');
   const shareKeys = new Map<number, BlstPublicKey>();
   if (publicShares !== undefined) {
     assertDistinctIndexes(publicShares.map((s) => s.index), 'publicShares');
-    publicShares.forEach((s, i) => shareKeys.set(s.index, parsePublicKey(s.publicKey, `publicShares[${i}].publicKey`)));
+    publicShares.forEach((s, i) => shareKeys.set(s.index, parsePublicKeyCached(s.publicKey, `publicShares[${i}].publicKey`)));
   }
+  const quick = quickRecover(message, groupKey, shares.slice(0, threshold));
+  if (quick) return { signature: quick, usedIndexes: shares.slice(0, threshold).map((s) => s.index), excludedIndexes: [] };
 
   const excluded: number[] = [];
   const candidates: Candidate[] = [];
