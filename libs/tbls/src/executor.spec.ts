@@ -212,6 +212,32 @@ describe('createTblsWorkerPool machinery (scripted workers)', () => {
     await closed;
   });
 
+  it('runs queued rebuilds and re-shares ahead of queued verification slices, each kind in arrival order', async () => {
+    const recorder = script(
+      'recorder.mjs',
+      `const seen = [];
+       parentPort.on('message', ({ id, task, args }) => {
+         seen.push(task === 'verifyEach' ? 'verify:' + args.items.length : task);
+         // the first job holds the only thread long enough for the rest to queue behind it
+         setTimeout(() => parentPort.postMessage({ type: 'result', id, result: task === 'verifyEach' ? seen : [] }), seen.length === 1 ? 200 : 0);
+       });
+       parentPort.postMessage({ type: 'ready' });`,
+    );
+    const pool = await createTblsWorkerPool({ size: 1, workerUrl: recorder });
+    const first = pool.verifyEach(items.slice(0, 1));
+    const queued = [
+      pool.verifyEach(items.slice(0, 2)),
+      pool.recoverVerifiedSignature({} as tbls.RecoverVerifiedArgs),
+      pool.verifyEach(items.slice(0, 3)),
+      pool.reshareAndEncrypt({} as tbls.ReshareAndEncryptArgs),
+    ];
+    await first;
+    await Promise.all(queued);
+    const order = (await pool.verifyEach(items.slice(0, 4))) as unknown as string[];
+    expect(order).toEqual(['verify:1', 'recoverVerifiedSignature', 'reshareAndEncrypt', 'verify:2', 'verify:3', 'verify:4']);
+    await pool.close();
+  });
+
   it('fails queued work with WORKER_FAILED once no thread is left', async () => {
     const dying = script(
       'dying.mjs',

@@ -114,6 +114,12 @@ export async function createTblsWorkerPool(options: TblsWorkerPoolOptions = {}):
   return pool.executor();
 }
 
+/**
+ * Short per-validator tasks whose callers hold something while they wait (a database row lock and
+ * connection in the relayer): queued ahead of verification slices, which are many and can wait.
+ */
+const URGENT_TASKS: ReadonlySet<TblsTaskName> = new Set<TblsTaskName>(['recoverVerifiedSignature', 'reshareAndEncrypt']);
+
 interface Job {
   task: TblsTaskName;
   args: unknown;
@@ -244,7 +250,14 @@ class WorkerPool {
     if (this.closing !== undefined) return Promise.reject(closedError());
     if (this.brokenReason !== undefined) return Promise.reject(new TblsError('WORKER_FAILED', `no tbls worker thread left: ${this.brokenReason}`));
     return new Promise((resolve, reject) => {
-      this.queue.push({ task, args, resolve, reject });
+      const job = { task, args, resolve, reject };
+      if (URGENT_TASKS.has(task)) {
+        // ahead of queued verification slices, behind earlier urgent jobs
+        const firstOther = this.queue.findIndex((j) => !URGENT_TASKS.has(j.task));
+        this.queue.splice(firstOther === -1 ? this.queue.length : firstOther, 0, job);
+      } else {
+        this.queue.push(job);
+      }
       this.pump();
     });
   }

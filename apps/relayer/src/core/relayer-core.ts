@@ -493,7 +493,9 @@ export class RelayerCore {
         return { outcome: { code: 'PUBLIC_KEY_SHARES_MISMATCH', reason: 'another set of public key shares was recorded for this key first' } };
       }
     }
-    const existing = await tx.partial(row.id, shareIndex);
+    // one read serves both the duplicate check and the rebuild plan
+    const partials = await tx.partials(row.id);
+    const existing = partials.find((p) => p.shareIndex === shareIndex) ?? null;
     const record: PartialRecord = {
       validatorId: row.id,
       shareIndex,
@@ -511,15 +513,16 @@ export class RelayerCore {
     } else {
       await tx.insertPartial(record);
     }
-    return { outcome: 'stored', plan: await this.planRebuild(tx, row) };
+    const stored = existing === null ? [...partials, record] : partials.map((p) => (p.shareIndex === shareIndex ? record : p));
+    return { outcome: 'stored', plan: await this.planRebuild(tx, row, stored) };
   }
 
-  /** What to rebuild for `row` now, or undefined when nothing is missing or fewer than t partials are in. */
-  private async planRebuild(tx: StoreTx, row: ValidatorRecord): Promise<RebuildPlan | undefined> {
+  /** What to rebuild for `row` now (its partials as stored, read here unless given), or undefined when nothing is missing or fewer than t partials are in. */
+  private async planRebuild(tx: StoreTx, row: ValidatorRecord, stored?: PartialRecord[]): Promise<RebuildPlan | undefined> {
     const needExit = row.exitSignature === null;
     const needDeposit = row.api === 'current' && row.depositSignature === null && row.depositSigningRoot !== null;
     if (!needExit && !needDeposit) return undefined;
-    const partials = await tx.partials(row.id);
+    const partials = stored ?? (await tx.partials(row.id));
     if (partials.length < row.threshold) return undefined;
     return { row, partials, needExit, needDeposit, publicShares: await this.knownShareSet(tx, row.publicKey), config: this.deps.protocol.peek() };
   }

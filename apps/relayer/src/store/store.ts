@@ -103,10 +103,6 @@ export class StoreTx {
     return this.manager.find(PartialEntity, { where: { validatorId }, order: { createdAt: 'ASC', shareIndex: 'ASC' } });
   }
 
-  async partial(validatorId: string, shareIndex: number): Promise<PartialRecord | null> {
-    return this.manager.findOne(PartialEntity, { where: { validatorId, shareIndex } });
-  }
-
   async insertPartial(record: PartialRecord): Promise<void> {
     await this.manager.insert(PartialEntity, record);
   }
