@@ -15,7 +15,7 @@ import {
   parseIdentityKeyFile,
   verifyClusterLock,
 } from '@dvt/cluster';
-import { DvtError, type Logger, type OpsServer, equalBytes, hexToBytes, startOpsServer } from '@dvt/common';
+import { DvtError, type Logger, type OpsServer, equalBytes, hexToBytes, libsecp256k1Unavailable, startOpsServer } from '@dvt/common';
 import { DvNode, type DvNodeObserver, type ValidatorApiClusterValidator } from '@dvt/dv';
 import { type NetworkConfig, getNetwork } from '@dvt/eth2';
 import { type ClusterNode, startClusterNode } from '@dvt/p2p';
@@ -239,6 +239,8 @@ export async function startDvNodeProcess(config: DvNodeProcessConfig, logger: Lo
     );
   }
   const httpUrl = server?.url;
+  const slowSecp256k1 = libsecp256k1Unavailable();
+  if (slowSecp256k1 !== undefined) logger.warn('QBFT signatures run on node:crypto, about 6x slower than libsecp256k1', { reason: slowSecp256k1 });
   logger.info('DV node running', { node: folder.nodeIndex, validatorApi: node.validatorApi.url, http: httpUrl });
   let stopped: Promise<void> | undefined;
   return {

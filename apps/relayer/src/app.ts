@@ -8,6 +8,7 @@ import { type DynamicModule, type INestApplication, Module, type Provider } from
 import { NestFactory, Reflector } from '@nestjs/core';
 import { TerminusModule } from '@nestjs/terminus';
 import { type NestExpressApplication } from '@nestjs/platform-express';
+import { libsecp256k1Unavailable } from '@dvt/common';
 import { BeaconClient } from '@dvt/beacon';
 import { type NetworkConfig, getNetwork } from '@dvt/eth2';
 import { type TblsExecutor, createInlineTblsExecutor, createTblsWorkerPool } from '@dvt/tbls';
@@ -133,6 +134,8 @@ export async function startRelayer(config: RelayerConfig, overrides: RelayerOver
   const executor =
     overrides.tbls ?? (config.cryptoWorkers > 0 ? await createTblsWorkerPool({ size: config.cryptoWorkers }) : createInlineTblsExecutor());
   if (executor.fallbackReason !== undefined) logger.info('BLS work runs on the event loop', { reason: executor.fallbackReason });
+  const slowSecp256k1 = libsecp256k1Unavailable();
+  if (slowSecp256k1 !== undefined) logger.warn('ECIES to the oracles runs in JavaScript, about 4x slower than libsecp256k1', { reason: slowSecp256k1 });
   const crypto = new SignatureWork(executor);
   const core = new RelayerCore({
     network,
