@@ -132,8 +132,9 @@ export function eciesEncryptEach(publicKeys: readonly Uint8Array[], plaintexts: 
   if (!plaintexts.every((p) => p instanceof Uint8Array)) throw invalidKey('ECIES plaintext: expected bytes');
   if (receivers.length === 0) return [];
   const ephemeralSecretBytes = secp256k1.utils.randomSecretKey();
-  const ephemeralSecret = Point.Fn.fromBytes(ephemeralSecretBytes);
-  const ephemeralPublicKey = publicKeyOf(ephemeralSecretBytes, ephemeralSecret);
+  // the scalar as a bigint only for the JS path
+  const ephemeralSecret = native ? 0n : Point.Fn.fromBytes(ephemeralSecretBytes);
+  const ephemeralPublicKey = native ? native.publicKeyCreate(ephemeralSecretBytes, false) : generatorTable().multiply(ephemeralSecret).toBytes(false);
   return receivers.map((receiver, i) => {
     const plaintext = plaintexts[i]!;
     const sharedPoint = native ? native.publicKeyTweakMul(receiver.uncompressed, ephemeralSecretBytes, false) : receiver.point.multiply(ephemeralSecret).toBytes(false);
