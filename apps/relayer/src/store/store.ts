@@ -11,6 +11,7 @@
 import { randomUUID } from 'node:crypto';
 import { DataSource, type EntityManager } from 'typeorm';
 import { type DatabaseConfig } from '../config.js';
+import { HotStatements } from './hot-statements.js';
 import { RelayerError } from '../errors.js';
 import {
   ENTITIES,
@@ -56,13 +57,12 @@ export class StoreTx {
   constructor(
     readonly manager: EntityManager,
     private readonly locking: boolean,
+    private readonly hot: HotStatements,
   ) {}
 
   /** The validator row of `publicKey`, locked until the transaction ends. */
   async lockValidator(publicKey: string): Promise<ValidatorRecord | null> {
-    const qb = this.manager.getRepository(ValidatorEntity).createQueryBuilder('v').where('v.public_key = :publicKey', { publicKey });
-    if (this.locking) qb.setLock('pessimistic_write');
-    return qb.getOne();
+    return this.hot.validatorRow(this.manager, publicKey, this.locking);
   }
 
   /**
@@ -99,12 +99,13 @@ export class StoreTx {
     await this.manager.update(ValidatorEntity, { id }, patch);
   }
 
+  /** The validator's partials, oldest first (ties by share index). */
   async partials(validatorId: string): Promise<PartialRecord[]> {
-    return this.manager.find(PartialEntity, { where: { validatorId }, order: { createdAt: 'ASC', shareIndex: 'ASC' } });
+    return this.hot.partials(this.manager, validatorId);
   }
 
   async insertPartial(record: PartialRecord): Promise<void> {
-    await this.manager.insert(PartialEntity, record);
+    await this.hot.insert(this.manager, record);
   }
 
   async replacePartial(record: PartialRecord): Promise<void> {
@@ -161,10 +162,14 @@ function newRecord(b: NewValidator, now: number): ValidatorRecord {
 export class RelayerStore {
   private queue: Promise<unknown> = Promise.resolve();
 
+  private readonly hot: HotStatements;
+
   private constructor(
     readonly dataSource: DataSource,
     readonly kind: DatabaseConfig['kind'],
-  ) {}
+  ) {
+    this.hot = new HotStatements(dataSource);
+  }
 
   /** Connects, creates the PostgreSQL schema if missing, runs pending migrations. */
   static async open(config: DatabaseConfig): Promise<RelayerStore> {
@@ -207,7 +212,7 @@ export class RelayerStore {
 
   /** Runs `fn` in a transaction (queued in process on SQLite, see the module comment). */
   transaction<T>(fn: (tx: StoreTx) => Promise<T>): Promise<T> {
-    const run = () => this.dataSource.transaction((manager) => fn(new StoreTx(manager, this.kind === 'postgres')));
+    const run = () => this.dataSource.transaction((manager) => fn(new StoreTx(manager, this.kind === 'postgres', this.hot)));
     if (this.kind === 'postgres') return run();
     const result = this.queue.then(run, run);
     this.queue = result.catch(() => undefined);
