@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { join } from 'node:path';
-import { PartialEntity, ValidatorEntity } from '../../apps/relayer/src/store/entities.js';
+import { PartialEntity, PublicKeySharesEntity, ValidatorEntity } from '../../apps/relayer/src/store/entities.js';
 import { RelayerStore } from '../../apps/relayer/src/store/store.js';
 import { PG_URL, type PgSchema, type TempDir, pgSchema, tempDir } from './support.js';
 
@@ -57,6 +57,23 @@ describe.each(['sqlite', 'postgres'] as const)('store hot statements on %s', (ki
     expect(read.map((p) => p.shareIndex)).toEqual([1, 2, 3]);
     expect(read.find((p) => p.shareIndex === 3)).toEqual(partials[0]);
     expect(typeof read[0]!.verified).toBe('boolean');
+  });
+
+  it('pins the first public key share set only, and updates just the given fields', async () => {
+    const key = '0x' + 'c3'.repeat(48);
+    const first = [{ index: 1, publicKey: '0x' + '01'.repeat(48) }, { index: 2, publicKey: '0x' + '02'.repeat(48) }];
+    const other = [{ index: 1, publicKey: '0x' + '09'.repeat(48) }];
+    expect(await store.transaction((tx) => tx.pinnedShares(key))).toBeUndefined();
+    expect(await store.transaction((tx) => tx.pinPublicKeyShares(key, first, 5))).toEqual(first);
+    expect(await store.transaction((tx) => tx.pinPublicKeyShares(key, other, 6))).toEqual(first);
+    expect(await store.transaction((tx) => tx.pinnedShares(key))).toEqual(first);
+    expect(await store.dataSource.manager.findOne(PublicKeySharesEntity, { where: { publicKey: key } })).toEqual({ publicKey: key, shares: first, createdAt: 5 });
+
+    const before = (await store.findValidator(publicKey))!;
+    const shards = ['0x' + '0e'.repeat(193), '0x' + '0f'.repeat(193)];
+    await store.transaction((tx) => tx.updateValidator(before.id, { exitSignature: signature('ee'), oracleEncryptedExitSignatures: shards, readyAt: null, depositSignature: undefined }));
+    const after = await store.dataSource.manager.findOne(ValidatorEntity, { where: { publicKey } });
+    expect(after).toEqual({ ...before, exitSignature: signature('ee'), oracleEncryptedExitSignatures: shards, readyAt: null });
   });
 
   it('a second insert for a filled share index fails (primary key) and changes nothing', async () => {

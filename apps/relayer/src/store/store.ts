@@ -96,7 +96,7 @@ export class StoreTx {
   }
 
   async updateValidator(id: string, patch: Partial<ValidatorRecord>): Promise<void> {
-    await this.manager.update(ValidatorEntity, { id }, patch);
+    await this.hot.updateValidator(this.manager, id, patch);
   }
 
   /** The validator's partials, oldest first (ties by share index). */
@@ -118,20 +118,12 @@ export class StoreTx {
   }
 
   async pinnedShares(publicKey: string): Promise<PublicKeySharesRecord['shares'] | undefined> {
-    return (await this.manager.findOne(PublicKeySharesEntity, { where: { publicKey } }))?.shares;
+    return this.hot.pinnedShares(this.manager, publicKey);
   }
 
   /** Pins `shares` for the key unless a set is pinned already; returns the pinned set. */
   async pinPublicKeyShares(publicKey: string, shares: PublicKeySharesRecord['shares'], now: number): Promise<PublicKeySharesRecord['shares']> {
-    await this.manager
-      .createQueryBuilder()
-      .insert()
-      .into(PublicKeySharesEntity)
-      .values({ publicKey, shares, createdAt: now })
-      .orIgnore()
-      .execute();
-    const pinned = await this.manager.findOne(PublicKeySharesEntity, { where: { publicKey } });
-    return pinned!.shares;
+    return this.hot.pinShares(this.manager, { publicKey, shares, createdAt: now });
   }
 }
 
