@@ -1,9 +1,10 @@
 /**
- * The statements every stored share runs — lock the validator row, read its partials, insert one,
- * pin the public key shares sent along — and the rebuild's read and write, as plain SQL. TypeORM's query builder costs about 5× the statement itself on this path (≈ 240 µs
- * against ≈ 45 µs per SQLite lookup, measured here), and the relayer's event loop runs four of them
- * per share. Rows are hydrated and values prepared through TypeORM's own column metadata and driver
- * (types, transformers, SQLite booleans), so results equal those of the entity API.
+ * The statements every stored share runs (lock the validator row, read its partials, insert one,
+ * pin the public key shares sent along) and the rebuild's read and write, as plain SQL. TypeORM's
+ * query builder costs about 5× the statement itself on this path (≈ 240 µs against ≈ 45 µs per
+ * SQLite lookup, measured here), and the relayer's event loop runs four of them per share. Rows are
+ * hydrated and values prepared through TypeORM's own column metadata and driver (types,
+ * transformers, SQLite booleans), so results equal those of the entity API.
  */
 import { type DataSource, type EntityManager, type EntityMetadata, type ObjectLiteral } from 'typeorm';
 import { PartialEntity, type PartialRecord, PublicKeySharesEntity, type PublicKeySharesRecord, ValidatorEntity, type ValidatorRecord } from './entities.js';
@@ -15,12 +16,12 @@ export class HotStatements {
   private readonly param: (i: number) => string;
   private readonly validatorTable: string;
   private readonly validatorId: string;
-  private readonly selectPinned: string;
-  private readonly pin: string;
   private readonly selectValidator: string;
   private readonly lockValidator: string;
   private readonly selectPartials: string;
   private readonly insertPartial: string;
+  private readonly selectPinned: string;
+  private readonly pin: string;
 
   constructor(private readonly dataSource: DataSource) {
     const postgres = dataSource.options.type === 'postgres';
@@ -28,28 +29,24 @@ export class HotStatements {
     const escape = (name: string) => dataSource.driver.escape(name);
     const table = (m: EntityMetadata) => (m.schema ? `${escape(m.schema)}.${escape(m.tableName)}` : escape(m.tableName));
     const column = (m: EntityMetadata, property: string) => escape(m.findColumnWithPropertyName(property)!.databaseName);
-    this.validator = dataSource.getMetadata(ValidatorEntity);
-    this.partial = dataSource.getMetadata(PartialEntity);
-    this.pinnedSet = dataSource.getMetadata(PublicKeySharesEntity);
+    /** every column, in metadata order (the order of `persistentValues`) */
+    const insertInto = (m: EntityMetadata) =>
+      `INSERT INTO ${table(m)} (${m.columns.map((c) => escape(c.databaseName)).join(', ')}) VALUES (${m.columns.map((_, i) => param(i + 1)).join(', ')})`;
     this.param = param;
-    const v = this.validator;
-    const p = this.partial;
-    const k = this.pinnedSet;
+    const v = (this.validator = dataSource.getMetadata(ValidatorEntity));
+    const p = (this.partial = dataSource.getMetadata(PartialEntity));
+    const k = (this.pinnedSet = dataSource.getMetadata(PublicKeySharesEntity));
     this.validatorTable = table(v);
     this.validatorId = column(v, 'id');
-    this.selectPinned = `SELECT * FROM ${table(k)} WHERE ${column(k, 'publicKey')} = ${param(1)}`;
-    // the first set pinned for a key stays (both dialects know ON CONFLICT … DO NOTHING)
-    this.pin =
-      `INSERT INTO ${table(k)} (${k.columns.map((c) => escape(c.databaseName)).join(', ')}) ` +
-      `VALUES (${k.columns.map((_, i) => param(i + 1)).join(', ')}) ON CONFLICT (${column(k, 'publicKey')}) DO NOTHING`;
     this.selectValidator = `SELECT * FROM ${table(v)} WHERE ${column(v, 'publicKey')} = ${param(1)}`;
     this.lockValidator = this.selectValidator + (postgres ? ' FOR UPDATE' : '');
     this.selectPartials =
       `SELECT * FROM ${table(p)} WHERE ${column(p, 'validatorId')} = ${param(1)} ` +
       `ORDER BY ${column(p, 'createdAt')} ASC, ${column(p, 'shareIndex')} ASC`;
-    this.insertPartial =
-      `INSERT INTO ${table(p)} (${p.columns.map((c) => escape(c.databaseName)).join(', ')}) ` +
-      `VALUES (${p.columns.map((_, i) => param(i + 1)).join(', ')})`;
+    this.insertPartial = insertInto(p);
+    this.selectPinned = `SELECT * FROM ${table(k)} WHERE ${column(k, 'publicKey')} = ${param(1)}`;
+    // the first set pinned for a key stays (both dialects know ON CONFLICT … DO NOTHING)
+    this.pin = `${insertInto(k)} ON CONFLICT (${column(k, 'publicKey')}) DO NOTHING`;
   }
 
   /** The validator row of `publicKey`; on PostgreSQL with `lock`, locked until the transaction ends. */
@@ -65,11 +62,7 @@ export class HotStatements {
   }
 
   async insert(manager: EntityManager, record: PartialRecord): Promise<void> {
-    const driver = this.dataSource.driver;
-    await manager.query(
-      this.insertPartial,
-      this.partial.columns.map((c) => driver.preparePersistentValue((record as unknown as ObjectLiteral)[c.propertyName], c)),
-    );
+    await manager.query(this.insertPartial, this.persistentValues(this.partial, record));
   }
 
   /** Updates the given fields of a validator row. */
@@ -95,12 +88,13 @@ export class HotStatements {
 
   /** Pins `record.shares` unless a set is pinned for the key already; returns the pinned set. */
   async pinShares(manager: EntityManager, record: PublicKeySharesRecord): Promise<PublicKeySharesRecord['shares']> {
-    const driver = this.dataSource.driver;
-    await manager.query(
-      this.pin,
-      this.pinnedSet.columns.map((c) => driver.preparePersistentValue((record as unknown as ObjectLiteral)[c.propertyName], c)),
-    );
+    await manager.query(this.pin, this.persistentValues(this.pinnedSet, record));
     return (await this.pinnedShares(manager, record.publicKey))!;
+  }
+
+  /** A record's column values for an INSERT built by `insertInto`. */
+  private persistentValues(metadata: EntityMetadata, record: object): unknown[] {
+    return metadata.columns.map((c) => this.dataSource.driver.preparePersistentValue((record as ObjectLiteral)[c.propertyName], c));
   }
 
   private hydrate<T>(metadata: EntityMetadata, raw: ObjectLiteral): T {
@@ -109,4 +103,3 @@ export class HotStatements {
     return out as T;
   }
 }
-

@@ -11,7 +11,6 @@
 import { randomUUID } from 'node:crypto';
 import { DataSource, type EntityManager } from 'typeorm';
 import { type DatabaseConfig } from '../config.js';
-import { HotStatements } from './hot-statements.js';
 import { RelayerError } from '../errors.js';
 import {
   ENTITIES,
@@ -23,6 +22,7 @@ import {
   ValidatorEntity,
   type ValidatorRecord,
 } from './entities.js';
+import { HotStatements } from './hot-statements.js';
 import { InitialSchema1732406400000 } from './migrations/1732406400000-initial-schema.js';
 
 export const MIGRATIONS = [InitialSchema1732406400000];
