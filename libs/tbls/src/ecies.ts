@@ -47,9 +47,14 @@ const generatorTable = (): Secp256k1Point => (generator ??= Point.fromAffine(Poi
 const NO_BYTES = new Uint8Array(0);
 const native: Libsecp256k1 | null = libsecp256k1();
 
-/** 65-byte uncompressed public key of a valid secret (bytes and scalar of the same key). */
-function publicKeyOf(secretBytes: Uint8Array, secret: bigint): Uint8Array {
-  return native ? native.publicKeyCreate(secretBytes, false) : generatorTable().multiply(secret).toBytes(false);
+/** 65-byte uncompressed public key of a valid 32-byte secret. */
+function publicKeyOf(secret: Uint8Array): Uint8Array {
+  return native ? native.publicKeyCreate(secret, false) : generatorTable().multiply(Point.Fn.fromBytes(secret)).toBytes(false);
+}
+
+/** 65-byte uncompressed secret · receiver, for a valid 32-byte secret. */
+function sharedPointOf(receiver: CachedReceiver, secret: Uint8Array): Uint8Array {
+  return native ? native.publicKeyTweakMul(receiver.uncompressed, secret, false) : receiver.point.multiply(Point.Fn.fromBytes(secret)).toBytes(false);
 }
 
 interface CachedReceiver {
@@ -131,13 +136,11 @@ export function eciesEncryptEach(publicKeys: readonly Uint8Array[], plaintexts: 
   const receivers = publicKeys.map((key, i) => receiverKey(key, publicKeys.length === 1 ? 'ECIES public key' : `ECIES public key [${i}]`, true));
   if (!plaintexts.every((p) => p instanceof Uint8Array)) throw invalidKey('ECIES plaintext: expected bytes');
   if (receivers.length === 0) return [];
-  const ephemeralSecretBytes = secp256k1.utils.randomSecretKey();
-  // the scalar as a bigint only for the JS path
-  const ephemeralSecret = native ? 0n : Point.Fn.fromBytes(ephemeralSecretBytes);
-  const ephemeralPublicKey = native ? native.publicKeyCreate(ephemeralSecretBytes, false) : generatorTable().multiply(ephemeralSecret).toBytes(false);
+  const ephemeralSecret = secp256k1.utils.randomSecretKey();
+  const ephemeralPublicKey = publicKeyOf(ephemeralSecret);
   return receivers.map((receiver, i) => {
     const plaintext = plaintexts[i]!;
-    const sharedPoint = native ? native.publicKeyTweakMul(receiver.uncompressed, ephemeralSecretBytes, false) : receiver.point.multiply(ephemeralSecret).toBytes(false);
+    const sharedPoint = sharedPointOf(receiver, ephemeralSecret);
     const nonce = randomBytes(NONCE_LENGTH);
     const cipher = createCipheriv('aes-256-gcm', deriveAesKey(ephemeralPublicKey, sharedPoint), nonce, { authTagLength: TAG_LENGTH });
     const body = cipher.update(plaintext);
@@ -187,10 +190,11 @@ export interface EciesKeyPair {
 
 export function generateEciesKeyPair(): EciesKeyPair {
   const privateKey = secp256k1.utils.randomSecretKey();
-  return { privateKey, publicKey: publicKeyOf(privateKey, Point.Fn.fromBytes(privateKey)) };
+  return { privateKey, publicKey: publicKeyOf(privateKey) };
 }
 
 /** The 65-byte uncompressed secp256k1 public key of a 32-byte private key. */
 export function eciesPublicKey(privateKey: Uint8Array): Uint8Array {
-  return publicKeyOf(privateKey, secretScalar(privateKey));
+  secretScalar(privateKey); // ECIES_INVALID_KEY for a bad key
+  return publicKeyOf(privateKey);
 }

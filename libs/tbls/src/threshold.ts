@@ -286,8 +286,9 @@ export function recoverVerifiedSignature(args: RecoverVerifiedArgs): RecoverVeri
     assertDistinctIndexes(publicShares.map((s) => s.index), 'publicShares');
     publicShares.forEach((s, i) => shareKeys.set(s.index, parsePublicKeyCached(s.publicKey, `publicShares[${i}].publicKey`)));
   }
-  const quick = quickRecover(message, groupKey, shares.slice(0, threshold));
-  if (quick) return { signature: quick, usedIndexes: shares.slice(0, threshold).map((s) => s.index), excludedIndexes: [] };
+  const firstShares = shares.slice(0, threshold);
+  const quick = quickRecover(message, groupKey, firstShares);
+  if (quick) return { signature: quick, usedIndexes: firstShares.map((s) => s.index), excludedIndexes: [] };
 
   const excluded: number[] = [];
   const candidates: Candidate[] = [];
