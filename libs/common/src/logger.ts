@@ -48,7 +48,8 @@ const MAX_THROTTLED_KEYS = 1024;
 
 /**
  * Logs the first occurrence of a keyed problem at once, then at most once per `intervalMs` with the
- * number of repeats in between (`repeated`), so a peer or service down for an hour does not flood the log.
+ * number of repeats in between (field `countField`, default `repeated`), so a peer or service down
+ * for an hour does not flood the log.
  */
 export class ThrottledLogger {
   private readonly last = new Map<string, { at: number; suppressed: number }>();
@@ -57,6 +58,7 @@ export class ThrottledLogger {
     private readonly logger: Logger,
     private readonly intervalMs = 60_000,
     private readonly now: () => number = Date.now,
+    private readonly countField = 'repeated',
   ) {}
 
   log(level: 'info' | 'warn' | 'error', key: string, message: string, fields?: LogFields): void {
@@ -68,7 +70,7 @@ export class ThrottledLogger {
       return;
     }
     this.last.set(key, { at: t, suppressed: 0 });
-    this.logger[level](message, entry?.suppressed ? { ...fields, repeated: entry.suppressed } : fields);
+    this.logger[level](message, entry?.suppressed ? { ...fields, [this.countField]: entry.suppressed } : fields);
   }
 
   /** Forgets a problem once it is solved, so its next occurrence is logged at once. */
