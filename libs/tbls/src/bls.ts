@@ -93,9 +93,9 @@ export function assertSecretKey(bytes: Uint8Array, field = 'secretKey'): void {
   parseSecretKey(bytes, field);
 }
 
-/** Throws TblsError unless `bytes` is a compressed G1 point in the subgroup and not infinity. */
+/** Throws TblsError unless `bytes` is a compressed G1 point in the subgroup and not infinity (checked once per key). */
 export function assertPublicKey(bytes: Uint8Array, field = 'publicKey'): void {
-  parsePublicKey(bytes, field);
+  parsePublicKeyCached(bytes, field);
 }
 
 /** Throws TblsError unless `bytes` is a compressed G2 point in the subgroup and not infinity. */
@@ -145,7 +145,8 @@ export interface SignatureSetBytes {
 /**
  * Verifies many (publicKey, message, signature) triples at once with a random linear combination
  * (one multi-pairing): true iff all are valid (with overwhelming probability). An empty list is
- * vacuously valid. Malformed items throw TblsError naming the item.
+ * vacuously valid. Public keys are checked once per key (cached), signatures every time.
+ * Malformed items throw TblsError naming the item.
  */
 export function verifyBatch(items: readonly SignatureSetBytes[]): boolean {
   return verifyBatchFrom(items, 0);
@@ -158,7 +159,7 @@ function assertItems(items: unknown): asserts items is readonly SignatureSetByte
 function parseSet(item: SignatureSetBytes, field: string): { msg: Uint8Array; pk: BlstPublicKey; sig: BlstSignature } {
   if (item === null || typeof item !== 'object') throw new TblsError('INVALID_ARGUMENT', `${field}: expected { publicKey, message, signature }`);
   if (!(item.message instanceof Uint8Array)) throw new TblsError('INVALID_MESSAGE', `${field}.message: expected bytes, got ${typeof item.message}`);
-  return { msg: item.message, pk: parsePublicKey(item.publicKey, `${field}.publicKey`), sig: parseSignature(item.signature, `${field}.signature`) };
+  return { msg: item.message, pk: parsePublicKeyCached(item.publicKey, `${field}.publicKey`), sig: parseSignature(item.signature, `${field}.signature`) };
 }
 
 /** `verifyBatch` of a slice that starts at `items[offset]` of a caller's list: errors name the caller's index. */

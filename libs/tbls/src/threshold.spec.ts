@@ -2,7 +2,7 @@ import { describe, expect, it } from '@jest/globals';
 import fc from 'fast-check';
 import { bls12_381 } from '@noble/curves/bls12-381.js';
 import { bytesToHex } from '@dvt/common';
-import { recoverSignatureHerumi, smallLagrangeCoefficients } from './threshold.js';
+import { recoverPublicKeyHerumi, recoverSignatureHerumi, smallLagrangeCoefficients } from './threshold.js';
 import { bytesToScalar, mod, scalarToBytes } from './scalar.js';
 import {
   type SignatureShare,
@@ -435,6 +435,36 @@ describe('reshareAndEncryptSignature', () => {
     expectTblsError(() => reshareAndEncryptSignature({ ...args, message: new Uint8Array(32) }), 'INVALID_SIGNATURE', /refusing/);
     expectTblsError(() => reshareAndEncryptSignature({ ...args, threshold: 5 }), 'THRESHOLD_OUT_OF_RANGE');
     expectTblsError(() => reshareAndEncryptSignature(null as unknown as typeof args), 'INVALID_ARGUMENT');
+  });
+});
+
+describe('recoverPublicKey small-coefficient fast path', () => {
+  it('matches the herumi interpolation byte for byte for random index sets (n ≤ 10)', () => {
+    fc.assert(
+      fc.property(
+        fc.uniqueArray(fc.integer({ min: 1, max: 10 }), { minLength: 1, maxLength: 10 }),
+        fc.integer({ min: 1, max: 10 }),
+        (indexes, t) => {
+          const threshold = Math.min(t, indexes.length);
+          const { publicShares, publicKey } = splitSecret(generateSecretKey(), threshold, indexes);
+          const fast = recoverPublicKey(publicShares, threshold);
+          expect(bytesToHex(fast)).toBe(bytesToHex(recoverPublicKeyHerumi(publicShares.slice(0, threshold))));
+          expect(bytesToHex(fast)).toBe(bytesToHex(publicKey));
+        },
+      ),
+      { numRuns: 60 },
+    );
+  });
+
+  it('matches herumi for unrelated keys (a negative sum), and throws INFINITY_POINT when they cancel', () => {
+    const keys = [1, 2, 3].map((index) => ({ index, publicKey: secretKeyToPublicKey(generateSecretKey()) }));
+    expect(bytesToHex(recoverPublicKey(keys))).toBe(bytesToHex(recoverPublicKeyHerumi(keys)));
+    const sk = generateSecretKey();
+    const doubled = secretKeyToPublicKey(scalarToBytes(mod(2n * bytesToScalar(sk))));
+    // λ = (2, −1) for {1, 2}: 2P − 2P = ∞
+    const cancelling = [{ index: 1, publicKey: secretKeyToPublicKey(sk) }, { index: 2, publicKey: doubled }];
+    expect(() => recoverPublicKey(cancelling)).toThrow(/infinity/);
+    expect(() => recoverPublicKeyHerumi(cancelling)).toThrow(/infinity/);
   });
 });
 

@@ -106,40 +106,61 @@ export function smallLagrangeCoefficients(indexes: readonly number[]): bigint[] 
   return result;
 }
 
+/** Point addition and decoding of one blst group: G1 (public keys) or G2 (signatures). */
+interface BlstGroup<P> {
+  add(points: P[]): P;
+  /** compressed encoding of a point already known to be in the group (no checks) */
+  fromTrustedBytes(bytes: Uint8Array): P;
+  toBytes(point: P): Uint8Array;
+}
+
+const G1: BlstGroup<BlstPublicKey> = {
+  add: (points) => blst.aggregatePublicKeys(points, false),
+  fromTrustedBytes: (bytes) => blst.PublicKey.fromBytes(bytes, false),
+  toBytes: (point) => point.toBytes(true),
+};
+
+const G2: BlstGroup<BlstSignature> = {
+  add: (points) => blst.aggregateSignatures(points, false),
+  fromTrustedBytes: (bytes) => blst.Signature.fromBytes(bytes, false, false),
+  toBytes: (point) => point.toBytes(true),
+};
+
 /** k·P for 1 ≤ k by double-and-add on blst point additions. */
-function smallMultiple(point: BlstSignature, k: bigint): BlstSignature {
-  let acc: BlstSignature | null = null;
+function smallMultiple<P>(group: BlstGroup<P>, point: P, k: bigint): P {
+  let acc: P | null = null;
   let base = point;
   for (let e = k; e > 0n; e >>= 1n) {
-    if (e & 1n) acc = acc === null ? base : blst.aggregateSignatures([acc, base], false);
-    if (e > 1n) base = blst.aggregateSignatures([base, base], false);
+    if (e & 1n) acc = acc === null ? base : group.add([acc, base]);
+    if (e > 1n) base = group.add([base, base]);
   }
   return acc!;
 }
 
-const G2_INFINITY_FLAG = 0x40;
-const G2_SIGN_FLAG = 0x20;
+/** Compressed-encoding flags, the same in G1 and G2 (ZCash serialisation). */
+const INFINITY_FLAG = 0x40;
+const SIGN_FLAG = 0x20;
 
-/** Σ λᵢ·σᵢ for small signed integers λᵢ; null at infinity. Negation = flip the compressed sign bit. */
-function combineSmall(sigs: readonly BlstSignature[], weights: readonly bigint[]): Uint8Array | null {
-  const positive: BlstSignature[] = [];
-  const negative: BlstSignature[] = [];
-  sigs.forEach((sig, i) => {
+/** Σ λᵢ·Pᵢ for small signed integers λᵢ, compressed; null at infinity. Negation = flip the compressed sign bit. */
+function combineSmall<P>(group: BlstGroup<P>, points: readonly P[], weights: readonly bigint[]): Uint8Array | null {
+  const positive: P[] = [];
+  const negative: P[] = [];
+  points.forEach((point, i) => {
     const w = weights[i]!;
-    if (w > 0n) positive.push(smallMultiple(sig, w));
-    else if (w < 0n) negative.push(smallMultiple(sig, -w));
+    if (w > 0n) positive.push(smallMultiple(group, point, w));
+    else if (w < 0n) negative.push(smallMultiple(group, point, -w));
   });
   const terms = [...positive];
   if (negative.length > 0) {
-    const neg = (negative.length === 1 ? negative[0]! : blst.aggregateSignatures(negative, false)).toBytes(true);
-    if ((neg[0]! & G2_INFINITY_FLAG) === 0) {
-      neg[0]! ^= G2_SIGN_FLAG;
-      terms.push(blst.Signature.fromBytes(neg, false, false));
+    const neg = group.toBytes(negative.length === 1 ? negative[0]! : group.add(negative));
+    if ((neg[0]! & INFINITY_FLAG) === 0) {
+      neg[0]! ^= SIGN_FLAG;
+      terms.push(group.fromTrustedBytes(neg));
     }
   }
   if (terms.length === 0) return null;
-  const out = (terms.length === 1 ? terms[0]! : blst.aggregateSignatures(terms, false)).toBytes(true);
-  return (out[0]! & G2_INFINITY_FLAG) !== 0 ? null : out;
+  const out = group.toBytes(terms.length === 1 ? terms[0]! : group.add(terms));
+  return (out[0]! & INFINITY_FLAG) !== 0 ? null : out;
 }
 
 /**
@@ -152,7 +173,7 @@ export function recoverSignature(shares: SignatureShare[], threshold?: number): 
   const parsed = used.map((s, i) => parseSignature(s.signature, `shares[${i}].signature`));
   const small = smallLagrangeCoefficients(used.map((s) => s.index));
   if (small !== null) {
-    const out = combineSmall(parsed, small);
+    const out = combineSmall(G2, parsed, small);
     if (out === null) throw new TblsError('INFINITY_POINT', 'rebuilt signature is the point at infinity (inconsistent shares)');
     return out;
   }
@@ -167,10 +188,25 @@ export function recoverSignatureHerumi(used: readonly SignatureShare[], parsed?:
   return rebuilt.serialize();
 }
 
-/** Lagrange interpolation at 0 of public key shares: the group (validator) public key. */
+/**
+ * Lagrange interpolation at 0 of public key shares: the group (validator) public key. Shares are
+ * checked once per key (cached); small coefficients take the native blst path, others herumi.
+ */
 export function recoverPublicKey(shares: PublicShare[], threshold?: number): Uint8Array {
   const used = selectShares(shares, threshold, 'shares');
-  const pks = used.map((s, i) => toHerumiPublicKey(parsePublicKey(s.publicKey, `shares[${i}].publicKey`)));
+  const parsed = used.map((s, i) => parsePublicKeyCached(s.publicKey, `shares[${i}].publicKey`));
+  const small = smallLagrangeCoefficients(used.map((s) => s.index));
+  if (small !== null) {
+    const out = combineSmall(G1, parsed, small);
+    if (out === null) throw new TblsError('INFINITY_POINT', 'rebuilt public key is the point at infinity (inconsistent shares)');
+    return out;
+  }
+  return recoverPublicKeyHerumi(used, parsed);
+}
+
+/** The herumi interpolation of public key shares (reference path; the fast path must match it byte for byte). */
+export function recoverPublicKeyHerumi(used: readonly PublicShare[], parsed?: readonly BlstPublicKey[]): Uint8Array {
+  const pks = (parsed ?? used.map((s, i) => parsePublicKeyCached(s.publicKey, `shares[${i}].publicKey`))).map(toHerumiPublicKey);
   const rebuilt = new herumi.PublicKey();
   rebuilt.recover(pks, used.map((s) => herumiId(s.index)));
   if (rebuilt.isZero()) throw new TblsError('INFINITY_POINT', 'rebuilt public key is the point at infinity (inconsistent shares)');
@@ -263,7 +299,7 @@ function quickRecover(message: Uint8Array, groupKey: BlstPublicKey, first: reado
   } catch {
     return undefined;
   }
-  const rebuilt = combineSmall(sigs, weights);
+  const rebuilt = combineSmall(G2, sigs, weights);
   if (rebuilt === null) return undefined;
   return blst.verify(message, groupKey, blst.Signature.fromBytes(rebuilt, false, true), false, true) ? rebuilt : undefined;
 }
@@ -426,7 +462,7 @@ export function reshareSignature(args: ReshareArgs): { publicKeyShards: Uint8Arr
     throw new TblsError('THRESHOLD_OUT_OF_RANGE', `count must be a positive integer, got ${String(count)}`, { count });
   }
   assertThreshold(threshold, count);
-  const pk = parsePublicKey(args.publicKey, 'publicKey');
+  const pk = parsePublicKeyCached(args.publicKey, 'publicKey');
   const sig = parseSignature(args.signature, 'signature');
   if (!args.alreadyVerified && !blst.verify(message, pk, sig)) {
     throw new TblsError('INVALID_SIGNATURE', 'signature does not verify under publicKey for this message: refusing to re-share it');
