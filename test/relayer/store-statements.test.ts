@@ -84,6 +84,33 @@ describe.each(['sqlite', 'postgres'] as const)('store hot statements on %s', (ki
     expect(again.find((p) => p.shareIndex === 1)!.exitSignature).toBe(signature('01'));
   });
 
+  it('reads and writes whole batches: rows by key, partials by validator, pins (first set of a key wins)', async () => {
+    const other = '0x' + 'd4'.repeat(48);
+    const { row: second } = await store.transaction((tx) =>
+      tx.bindValidator(
+        { publicKey: other, api: 'legacy', vault: null, validatorType: null, amountGwei: null, validatorIndex: 7, exitEpoch: 0, threshold: 2, exitSigningRoot: '0x' + '33'.repeat(32), depositSigningRoot: null },
+        10,
+      ),
+    );
+    const first = (await store.findValidator(publicKey))!;
+    const rows = await store.transaction((tx) => tx.lockValidators([other, '0x' + 'e5'.repeat(48), publicKey]));
+    expect([...rows.keys()].sort()).toEqual([publicKey, other].sort());
+    expect(rows.get(other)).toEqual(await store.dataSource.manager.findOne(ValidatorEntity, { where: { publicKey: other } }));
+
+    const batch = [2, 1].map((shareIndex) => ({ validatorId: second.id, shareIndex, exitSignature: signature(`a${shareIndex}`), depositSignature: null, verified: true, createdAt: 20 }));
+    await store.transaction((tx) => tx.insertPartials(batch));
+    const partials = await store.transaction((tx) => tx.partialsOf([second.id, first.id, 'no-such-validator']));
+    expect(partials.get(second.id)!.map((p) => p.shareIndex)).toEqual([1, 2]);
+    expect(partials.get(first.id)).toEqual(await store.transaction((tx) => tx.partials(first.id)));
+    expect(partials.get('no-such-validator')).toEqual([]);
+
+    const setA = [{ index: 1, publicKey: '0x' + '0a'.repeat(48) }];
+    const setB = [{ index: 1, publicKey: '0x' + '0b'.repeat(48) }];
+    await store.transaction((tx) => tx.pinPublicKeySharesOf([{ publicKey: other, shares: setA, createdAt: 1 }, { publicKey: other, shares: setB, createdAt: 2 }]));
+    const pinned = await store.transaction((tx) => tx.pinnedSharesOf([other, '0x' + 'e5'.repeat(48)]));
+    expect([...pinned.entries()]).toEqual([[other, setA]]);
+  });
+
   if (kind === 'postgres') {
     it('locks the row: a second transaction waits until the first ends', async () => {
       const events: string[] = [];

@@ -87,13 +87,15 @@ interface RebuildResult {
 
 type PushItem = { public_key: string; exit_signature: string; deposit_signature?: string; public_key_shares?: { share_index: number; public_key_share: string }[] };
 
-const STORE_CONCURRENCY = 8;
+/** Shares stored per transaction, and batches of one request in flight at once. */
+const STORE_BATCH = 50;
+const STORE_CONCURRENCY = 4;
 
 export class RelayerCore {
   private readonly clock: () => number;
   /** share sets already checked against their key: key → JSON of the set → error message or '' */
   private readonly checkedShareSets = new Map<string, string>();
-  /** one validator's store-and-rebuild at a time in this process (see storeShare) */
+  /** one store-and-rebuild at a time per validator in this process (see storeShares) */
   private readonly validatorLocks = new KeyedLock();
   /** validator id → partials count of its last failed rebuild: not retried until more shares come */
   private readonly failedRebuilds = new Map<string, number>();
@@ -353,15 +355,20 @@ export class RelayerCore {
     for (const [share, reason] of failed) reject(share.publicKey, 'INVALID_SHARE', reason);
     const accepted = prepared.filter((s) => !failed.has(s));
 
-    // 3. store, each validator in its own locked transaction; rebuild when t partials are in
+    // 3. store in batches, each in one transaction holding its validators' locks; rebuild those that reached t partials
     let stored = 0;
-    await forEachLimit(accepted, STORE_CONCURRENCY, async (share) => {
-      const outcome = await this.storeShare(share, shareIndex);
-      if (outcome === 'stored' || outcome === 'duplicate') {
-        stored++;
-        this.deps.metrics.sharesReceived.inc({ api, outcome: outcome === 'stored' ? 'accepted' : 'duplicate' });
-      } else {
-        reject(share.publicKey, outcome.code, outcome.reason);
+    const batches: PreparedShare[][] = [];
+    for (let i = 0; i < accepted.length; i += STORE_BATCH) batches.push(accepted.slice(i, i + STORE_BATCH));
+    await forEachLimit(batches, STORE_CONCURRENCY, async (batch) => {
+      const outcomes = await this.storeShares(batch, shareIndex);
+      for (const share of batch) {
+        const outcome = outcomes.get(share)!;
+        if (outcome === 'stored' || outcome === 'duplicate') {
+          stored++;
+          this.deps.metrics.sharesReceived.inc({ api, outcome: outcome === 'stored' ? 'accepted' : 'duplicate' });
+        } else {
+          reject(share.publicKey, outcome.code, outcome.reason);
+        }
       }
     });
     if (rejected.length > 0) {
@@ -419,37 +426,44 @@ export class RelayerCore {
   }
 
   /**
-   * Stores one checked share and rebuilds once t are in. On PostgreSQL the whole step runs in one
-   * transaction holding the validator's row lock (replicas serialise on it); on SQLite — one
-   * process owns the file — a per-validator lock in process spans a short storing transaction, the
-   * CPU work, and a short writing transaction, so the process-wide transaction queue never waits
-   * on BLS work.
+   * Stores checked shares and rebuilds the validators that reach t partials. On PostgreSQL the whole
+   * step runs in one transaction holding the validators' row locks (replicas serialise on them); on
+   * SQLite — one process owns the file — the in-process validator locks span a short storing
+   * transaction, the CPU work, and a short writing transaction, so the process-wide transaction
+   * queue never waits on BLS work. Either way a validator is rebuilt once.
    */
-  private storeShare(share: PreparedShare, shareIndex: number): Promise<ShareOutcome> {
-    return this.lockedStep(share.publicKey, (tx) => this.stageShare(tx, share, shareIndex));
+  private storeShares(shares: PreparedShare[], shareIndex: number): Promise<Map<PreparedShare, ShareOutcome>> {
+    return this.lockedStep(
+      shares.map((s) => s.publicKey),
+      (tx) => this.stageShares(tx, shares, shareIndex),
+    );
   }
 
-  /** Runs `stage` on the validator's row, then the rebuild it planned (see storeShare for the locking). */
-  private lockedStep<T>(publicKey: string, stage: (tx: StoreTx) => Promise<{ outcome: T; plan?: RebuildPlan }>): Promise<T> {
+  /** Runs `stage` on the validators' rows, then the rebuilds it planned (see storeShares for the locking). */
+  private lockedStep<T>(publicKeys: string[], stage: (tx: StoreTx) => Promise<{ outcome: T; plans: RebuildPlan[] }>): Promise<T> {
     const { store } = this.deps;
+    const keys = [...new Set(publicKeys)];
     if (store.kind === 'postgres') {
-      // the in-process lock keeps this process's pushes of one validator from holding several pool connections waiting on its row
-      return this.validatorLocks.run(publicKey, () =>
+      // the in-process locks keep this process's pushes of one validator from holding several pool connections waiting on its row
+      return this.validatorLocks.runAll(keys, () =>
         store.transaction(async (tx) => {
           const staged = await stage(tx);
-          if (staged.plan) await this.applyRebuild(tx, staged.plan, await this.computeRebuild(staged.plan));
+          const results = await Promise.all(staged.plans.map((plan) => this.computeRebuild(plan)));
+          for (const [i, plan] of staged.plans.entries()) await this.applyRebuild(tx, plan, results[i]!);
           return staged.outcome;
         }),
       );
     }
-    return this.validatorLocks.run(publicKey, async () => {
+    return this.validatorLocks.runAll(keys, async () => {
       const staged = await store.transaction(stage);
-      if (staged.plan) {
-        const plan = staged.plan;
-        const result = await this.computeRebuild(plan);
+      if (staged.plans.length > 0) {
+        const results = await Promise.all(staged.plans.map((plan) => this.computeRebuild(plan)));
         await store.transaction(async (tx) => {
-          const row = await tx.lockValidator(plan.row.publicKey);
-          if (row?.id === plan.row.id) await this.applyRebuild(tx, { ...plan, row }, result);
+          const rows = await tx.lockValidators(staged.plans.map((plan) => plan.row.publicKey));
+          for (const [i, plan] of staged.plans.entries()) {
+            const row = rows.get(plan.row.publicKey);
+            if (row?.id === plan.row.id) await this.applyRebuild(tx, { ...plan, row }, results[i]!);
+          }
         });
       }
       return staged.outcome;
@@ -472,59 +486,100 @@ export class RelayerCore {
       const count = counts.get(row.id)?.length ?? 0;
       if (count < row.threshold || this.failedRebuilds.get(row.id) === count) continue;
       resumed++;
-      await this.lockedStep(row.publicKey, async (tx) => {
+      await this.lockedStep([row.publicKey], async (tx) => {
         const locked = await tx.lockValidator(row.publicKey);
-        return { outcome: undefined, plan: locked?.id === row.id ? await this.planRebuild(tx, locked) : undefined };
+        if (locked?.id !== row.id) return { outcome: undefined, plans: [] };
+        const plan = this.planRebuild(locked, await tx.partials(locked.id), await tx.pinnedShares(locked.publicKey));
+        return { outcome: undefined, plans: plan ? [plan] : [] };
       });
     }
     return resumed;
   }
 
-  /** Within the validator's transaction: store (or recognise) the share; plan a rebuild if t partials are in. */
-  private async stageShare(tx: StoreTx, share: PreparedShare, shareIndex: number): Promise<{ outcome: ShareOutcome; plan?: RebuildPlan }> {
-    const row = await tx.lockValidator(share.publicKey);
-    if (row === null || row.id !== share.validatorId) {
-      return { outcome: { code: 'BINDING_CHANGED', reason: 'the validator was re-bound (index, vault, amount or type changed) while this share was checked: sign it again' } };
-    }
-    if (share.pin) {
-      const pinned = await tx.pinPublicKeyShares(share.publicKey, share.pin, this.clock());
-      const mine = pinned.find((s) => s.index === shareIndex);
-      if (mine?.publicKey !== share.shareKey) {
-        return { outcome: { code: 'PUBLIC_KEY_SHARES_MISMATCH', reason: 'another set of public key shares was recorded for this key first' } };
+  /**
+   * Within the validators' transaction: store (or recognise) each share, in order; plan a rebuild
+   * for each validator that now has t partials. One statement per step for the whole batch.
+   */
+  private async stageShares(
+    tx: StoreTx,
+    shares: PreparedShare[],
+    shareIndex: number,
+  ): Promise<{ outcome: Map<PreparedShare, ShareOutcome>; plans: RebuildPlan[] }> {
+    const outcomes = new Map<PreparedShare, ShareOutcome>();
+    const rows = await tx.lockValidators([...new Set(shares.map((s) => s.publicKey))]);
+    const current = shares.filter((share) => {
+      if (rows.get(share.publicKey)?.id === share.validatorId) return true;
+      outcomes.set(share, { code: 'BINDING_CHANGED', reason: 'the validator was re-bound (index, vault, amount or type changed) while this share was checked: sign it again' });
+      return false;
+    });
+    const now = this.clock();
+    await tx.pinPublicKeySharesOf(current.filter((s) => s.pin).map((s) => ({ publicKey: s.publicKey, shares: s.pin!, createdAt: now })));
+    const keys = [...new Set(current.map((s) => s.publicKey))];
+    // one read each serves the pin check, the duplicate check and the rebuild plans
+    const [pinned, partials] = await Promise.all([
+      tx.pinnedSharesOf(keys.filter((key) => this.deps.keys.get(key)?.publicShares === undefined)),
+      tx.partialsOf(keys.map((key) => rows.get(key)!.id)),
+    ]);
+    const inserts: PartialRecord[] = [];
+    const touched = new Set<ValidatorRecord>();
+    for (const share of current) {
+      if (share.pin) {
+        const mine = pinned.get(share.publicKey)?.find((s) => s.index === shareIndex);
+        if (mine?.publicKey !== share.shareKey) {
+          outcomes.set(share, { code: 'PUBLIC_KEY_SHARES_MISMATCH', reason: 'another set of public key shares was recorded for this key first' });
+          continue;
+        }
       }
-    }
-    // one read serves both the duplicate check and the rebuild plan
-    const partials = await tx.partials(row.id);
-    const existing = partials.find((p) => p.shareIndex === shareIndex) ?? null;
-    const record: PartialRecord = {
-      validatorId: row.id,
-      shareIndex,
-      exitSignature: share.exitSignature,
-      depositSignature: share.depositSignature,
-      verified: share.verified,
-      createdAt: this.clock(),
-    };
-    if (existing !== null) {
-      if (existing.exitSignature === share.exitSignature && existing.depositSignature === share.depositSignature) return { outcome: 'duplicate' };
-      if (existing.verified || !share.verified) {
-        return { outcome: { code: 'SHARE_INDEX_FILLED', reason: 'a different share is already stored for this share index' } };
+      const row = rows.get(share.publicKey)!;
+      const stored = partials.get(row.id)!;
+      const existing = stored.find((p) => p.shareIndex === shareIndex);
+      const record: PartialRecord = {
+        validatorId: row.id,
+        shareIndex,
+        exitSignature: share.exitSignature,
+        depositSignature: share.depositSignature,
+        verified: share.verified,
+        createdAt: now,
+      };
+      if (existing !== undefined) {
+        if (existing.exitSignature === share.exitSignature && existing.depositSignature === share.depositSignature) {
+          outcomes.set(share, 'duplicate');
+          continue;
+        }
+        if (existing.verified || !share.verified) {
+          outcomes.set(share, { code: 'SHARE_INDEX_FILLED', reason: 'a different share is already stored for this share index' });
+          continue;
+        }
+        // a checked share replaces one nobody could check
+        const pending = inserts.indexOf(existing);
+        if (pending >= 0) inserts[pending] = record;
+        else await tx.replacePartial(record);
+        stored[stored.indexOf(existing)] = record;
+      } else {
+        inserts.push(record);
+        stored.push(record);
       }
-      await tx.replacePartial(record);
-    } else {
-      await tx.insertPartial(record);
+      outcomes.set(share, 'stored');
+      touched.add(row);
     }
-    const stored = existing === null ? [...partials, record] : partials.map((p) => (p.shareIndex === shareIndex ? record : p));
-    return { outcome: 'stored', plan: await this.planRebuild(tx, row, stored) };
+    await tx.insertPartials(inserts);
+    const plans: RebuildPlan[] = [];
+    for (const row of touched) {
+      const plan = this.planRebuild(row, partials.get(row.id)!, pinned.get(row.publicKey));
+      if (plan) plans.push(plan);
+    }
+    return { outcome: outcomes, plans };
   }
 
-  /** What to rebuild for `row` now (its partials as stored, read here unless given), or undefined when nothing is missing or fewer than t partials are in. */
-  private async planRebuild(tx: StoreTx, row: ValidatorRecord, stored?: PartialRecord[]): Promise<RebuildPlan | undefined> {
+  /** What to rebuild for `row` from its stored partials, or undefined when nothing is missing or fewer than t partials are in. */
+  private planRebuild(row: ValidatorRecord, partials: PartialRecord[], pinnedShares?: PublicKeyShareHex[]): RebuildPlan | undefined {
     const needExit = row.exitSignature === null;
     const needDeposit = row.api === 'current' && row.depositSignature === null && row.depositSigningRoot !== null;
     if (!needExit && !needDeposit) return undefined;
-    const partials = stored ?? (await tx.partials(row.id));
     if (partials.length < row.threshold) return undefined;
-    return { row, partials, needExit, needDeposit, publicShares: await this.knownShareSet(tx, row.publicKey), config: this.deps.protocol.peek() };
+    const shares = this.deps.keys.get(row.publicKey)?.publicShares ?? pinnedShares;
+    const publicShares = shares?.map((s) => ({ index: s.index, publicKey: hexToBytes(s.publicKey) }));
+    return { row, partials, needExit, needDeposit, publicShares, config: this.deps.protocol.peek() };
   }
 
   /** The BLS work of a plan (no database access): rebuilds, then the oracle shards of a new exit signature. */
@@ -609,14 +664,6 @@ export class RelayerCore {
     );
     return { oracleSetId: config.oracleSetId, oraclePublicKeyShards: shards.publicKeys, oracleEncryptedExitSignatures: shards.encryptedExitSignatures };
   }
-
-  /** The key's public key shares (configured, else pinned), for pinpointing bad partials. */
-  private async knownShareSet(tx: StoreTx, publicKey: string): Promise<{ index: number; publicKey: Uint8Array }[] | undefined> {
-    const shares = this.deps.keys.get(publicKey)?.publicShares ?? (await tx.pinnedShares(publicKey));
-    return shares?.map((s) => ({ index: s.index, publicKey: hexToBytes(s.publicKey) }));
-  }
-
-  // ---- helpers ----
 
   private thresholdOf(publicKey: string): number {
     const threshold = this.deps.keys.thresholdOf(publicKey);
@@ -715,17 +762,21 @@ export class RelayerCore {
   }
 }
 
-/** Runs tasks with the same key one after another, tasks with different keys freely. */
+/** Runs tasks that share a key one after another, tasks with no key in common freely. */
 class KeyedLock {
   private readonly tails = new Map<string, Promise<unknown>>();
 
-  run<T>(key: string, task: () => Promise<T>): Promise<T> {
-    const previous = this.tails.get(key) ?? Promise.resolve();
-    const result = previous.then(task, task);
+  /**
+   * Runs `task` once every earlier task holding any of `keys` has ended. Registration is
+   * synchronous, so waits only ever point at earlier tasks: no deadlock whatever the key order.
+   */
+  runAll<T>(keys: readonly string[], task: () => Promise<T>): Promise<T> {
+    const previous = keys.map((key) => this.tails.get(key)).filter((tail) => tail !== undefined);
+    const result = previous.length === 0 ? task() : Promise.all(previous).then(task);
     const tail = result.catch(() => undefined);
-    this.tails.set(key, tail);
+    for (const key of keys) this.tails.set(key, tail);
     void tail.then(() => {
-      if (this.tails.get(key) === tail) this.tails.delete(key);
+      for (const key of keys) if (this.tails.get(key) === tail) this.tails.delete(key);
     });
     return result;
   }

@@ -62,7 +62,12 @@ export class StoreTx {
 
   /** The validator row of `publicKey`, locked until the transaction ends. */
   async lockValidator(publicKey: string): Promise<ValidatorRecord | null> {
-    return this.hot.validatorRow(this.manager, publicKey, this.locking);
+    return (await this.lockValidators([publicKey])).get(publicKey) ?? null;
+  }
+
+  /** The validator rows of `publicKeys` (those that exist), by key, locked until the transaction ends. */
+  async lockValidators(publicKeys: readonly string[]): Promise<Map<string, ValidatorRecord>> {
+    return this.hot.validatorRows(this.manager, publicKeys, this.locking);
   }
 
   /**
@@ -101,11 +106,21 @@ export class StoreTx {
 
   /** The validator's partials, oldest first (ties by share index). */
   async partials(validatorId: string): Promise<PartialRecord[]> {
-    return this.hot.partials(this.manager, validatorId);
+    return (await this.partialsOf([validatorId])).get(validatorId)!;
+  }
+
+  /** Each validator's partials (every id present), oldest first (ties by share index). */
+  async partialsOf(validatorIds: readonly string[]): Promise<Map<string, PartialRecord[]>> {
+    return this.hot.partials(this.manager, validatorIds);
   }
 
   async insertPartial(record: PartialRecord): Promise<void> {
-    await this.hot.insert(this.manager, record);
+    await this.insertPartials([record]);
+  }
+
+  /** Inserts new partials (a filled share index fails the statement: primary key). */
+  async insertPartials(records: readonly PartialRecord[]): Promise<void> {
+    if (records.length > 0) await this.hot.insert(this.manager, records);
   }
 
   async replacePartial(record: PartialRecord): Promise<void> {
@@ -118,12 +133,23 @@ export class StoreTx {
   }
 
   async pinnedShares(publicKey: string): Promise<PublicKeySharesRecord['shares'] | undefined> {
-    return this.hot.pinnedShares(this.manager, publicKey);
+    return (await this.pinnedSharesOf([publicKey])).get(publicKey);
+  }
+
+  /** The pinned public key share set of each key that has one. */
+  async pinnedSharesOf(publicKeys: readonly string[]): Promise<Map<string, PublicKeySharesRecord['shares']>> {
+    return publicKeys.length === 0 ? new Map() : this.hot.pinnedShares(this.manager, publicKeys);
   }
 
   /** Pins `shares` for the key unless a set is pinned already; returns the pinned set. */
   async pinPublicKeyShares(publicKey: string, shares: PublicKeySharesRecord['shares'], now: number): Promise<PublicKeySharesRecord['shares']> {
-    return this.hot.pinShares(this.manager, { publicKey, shares, createdAt: now });
+    await this.pinPublicKeySharesOf([{ publicKey, shares, createdAt: now }]);
+    return (await this.pinnedShares(publicKey))!;
+  }
+
+  /** Pins each set for its key unless one is pinned already (the first of a key wins); read them back with `pinnedSharesOf`. */
+  async pinPublicKeySharesOf(records: readonly PublicKeySharesRecord[]): Promise<void> {
+    if (records.length > 0) await this.hot.pinShares(this.manager, records);
   }
 }
 
