@@ -7,7 +7,7 @@ import {
   getNetwork,
   vaultWithdrawalCredentials,
 } from '@dvt/eth2';
-import { type PublicShare, type SignatureSetBytes, recoverPublicKey, verify, verifyBatch } from '@dvt/tbls';
+import { type PublicShare, type SignatureSetBytes, publicSharesInterpolateTo, verify, verifyBatch } from '@dvt/tbls';
 import { ClusterError } from './errors.js';
 import { parseEnr, verifyDigestSignature } from './identity.js';
 import {
@@ -185,13 +185,13 @@ export function assertPublicSharesRebuild(
   if (distinct.size !== shares.length) throw new ClusterError('PUBLIC_SHARES_MISMATCH', `${what} has repeated public shares`);
   const base = shares.slice(0, threshold - 1);
   for (let j = threshold - 1; j < shares.length; j++) {
-    let rebuilt: Uint8Array;
+    let matches: boolean;
     try {
-      rebuilt = recoverPublicKey([...base, shares[j]!]);
+      matches = publicSharesInterpolateTo(publicKey, [...base, shares[j]!]);
     } catch (err) {
       throw new ClusterError('PUBLIC_SHARES_MISMATCH', `${what}: public shares are not valid keys (${(err as Error).message})`);
     }
-    if (!equalBytes(rebuilt, publicKey)) {
+    if (!matches) {
       throw new ClusterError(
         'PUBLIC_SHARES_MISMATCH',
         `${what}: its public shares do not rebuild the distributed public key (checked with share index ${shares[j]!.index})`,

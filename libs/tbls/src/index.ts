@@ -26,6 +26,7 @@ export {
   splitSecret,
   recoverSignature,
   recoverPublicKey,
+  publicSharesInterpolateTo,
   recoverSecretKey,
   recoverVerifiedSignature,
   reshareSignature,

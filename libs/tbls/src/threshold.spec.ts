@@ -2,7 +2,7 @@ import { describe, expect, it } from '@jest/globals';
 import fc from 'fast-check';
 import { bls12_381 } from '@noble/curves/bls12-381.js';
 import { bytesToHex } from '@dvt/common';
-import { recoverPublicKeyHerumi, recoverSignatureHerumi, smallLagrangeCoefficients } from './threshold.js';
+import { publicSharesInterpolateTo, recoverPublicKeyHerumi, recoverSignatureHerumi, smallLagrangeCoefficients } from './threshold.js';
 import { bytesToScalar, mod, scalarToBytes } from './scalar.js';
 import {
   type SignatureShare,
@@ -465,6 +465,30 @@ describe('recoverPublicKey small-coefficient fast path', () => {
     const cancelling = [{ index: 1, publicKey: secretKeyToPublicKey(sk) }, { index: 2, publicKey: doubled }];
     expect(() => recoverPublicKey(cancelling)).toThrow(/infinity/);
     expect(() => recoverPublicKeyHerumi(cancelling)).toThrow(/infinity/);
+  });
+});
+
+describe('publicSharesInterpolateTo', () => {
+  it('agrees with interpolation for random index sets, small weights and large (herumi) alike', () => {
+    fc.assert(
+      fc.property(
+        fc.uniqueArray(fc.integer({ min: 1, max: 40 }), { minLength: 1, maxLength: 7 }),
+        fc.boolean(),
+        (indexes, tamper) => {
+          const { publicShares, publicKey } = splitSecret(generateSecretKey(), indexes.length, indexes);
+          const shares = tamper ? [{ ...publicShares[0]!, publicKey: secretKeyToPublicKey(generateSecretKey()) }, ...publicShares.slice(1)] : publicShares;
+          expect(publicSharesInterpolateTo(publicKey, shares)).toBe(!tamper);
+          expect(publicSharesInterpolateTo(secretKeyToPublicKey(generateSecretKey()), publicShares)).toBe(false);
+        },
+      ),
+      { numRuns: 40 },
+    );
+  });
+
+  it('refuses malformed shares with the usual errors', () => {
+    const { publicShares, publicKey } = splitSecret(generateSecretKey(), 2, [1, 2]);
+    expectTblsError(() => publicSharesInterpolateTo(publicKey, [publicShares[0]!, { index: 2, publicKey: new Uint8Array(48) }]), 'INVALID_PUBLIC_KEY');
+    expectTblsError(() => publicSharesInterpolateTo(publicKey, [publicShares[0]!, { ...publicShares[1]!, index: 1 }]), 'DUPLICATE_SHARE_INDEX');
   });
 });
 

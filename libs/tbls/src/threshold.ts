@@ -3,6 +3,7 @@
  * (STAKEWISE.md §3). Share index = the x-coordinate: any distinct safe integer ≥ 1.
  * Scalar maths runs on bigint; point interpolation on herumi (see backend.ts for why).
  */
+import { equalBytes } from '@dvt/common';
 import { type BlstPublicKey, type BlstSignature, type HerumiId, type HerumiSignature, blst, herumi } from './backend.js';
 import { parsePublicKey, parsePublicKeyCached, parseSecretKey, parseSignature } from './bls.js';
 import { TblsError } from './errors.js';
@@ -211,6 +212,44 @@ export function recoverPublicKeyHerumi(used: readonly PublicShare[], parsed?: re
   rebuilt.recover(pks, used.map((s) => herumiId(s.index)));
   if (rebuilt.isZero()) throw new TblsError('INFINITY_POINT', 'rebuilt public key is the point at infinity (inconsistent shares)');
   return rebuilt.serialize();
+}
+
+/** Integer weights (w₁…wₜ, −D) with Σ wᵢ·xᵢ-shares = D·(value at 0), D the common denominator of the λᵢ; null when any is large. */
+function scaledLagrangeWeights(indexes: readonly number[]): bigint[] | null {
+  const xs = indexes.map(BigInt);
+  const fractions = xs.map((xi, i) => {
+    let num = 1n;
+    let den = 1n;
+    xs.forEach((xj, j) => {
+      if (j === i) return;
+      num *= xj;
+      den *= xj - xi;
+    });
+    return { num, den };
+  });
+  const gcd = (a: bigint, b: bigint): bigint => (b === 0n ? (a < 0n ? -a : a) : gcd(b, a % b));
+  const common = fractions.reduce((d, f) => (d * (f.den < 0n ? -f.den : f.den)) / gcd(d, f.den), 1n);
+  const weights = [...fractions.map((f) => (f.num * common) / f.den), -common];
+  return weights.every((w) => w <= SMALL_COEFFICIENT_LIMIT && -w <= SMALL_COEFFICIENT_LIMIT) ? weights : null;
+}
+
+/**
+ * True iff the public key shares (all of them; distinct indexes) interpolate at 0 to `publicKey`.
+ * Natively, without dividing: with D the λᵢ's common denominator, Σ (D·λᵢ)·Pᵢ − D·PK = ∞ holds
+ * iff Σ λᵢ·Pᵢ = PK (prime-order group, 0 < D < r); herumi's interpolation when the weights are large.
+ */
+export function publicSharesInterpolateTo(publicKey: Uint8Array, shares: PublicShare[]): boolean {
+  const used = selectShares(shares, undefined, 'shares');
+  const parsed = used.map((s, i) => parsePublicKeyCached(s.publicKey, `shares[${i}].publicKey`));
+  const groupKey = parsePublicKeyCached(publicKey, 'publicKey');
+  const weights = scaledLagrangeWeights(used.map((s) => s.index));
+  if (weights !== null) return combineSmall(G1, [...parsed, groupKey], weights) === null;
+  try {
+    return equalBytes(recoverPublicKeyHerumi(used, parsed), groupKey.toBytes(true));
+  } catch (err) {
+    if (err instanceof TblsError && err.code === 'INFINITY_POINT') return false;
+    throw err;
+  }
 }
 
 /** Lagrange interpolation at 0 of secret key shares: the group secret key. */
