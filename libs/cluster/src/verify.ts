@@ -1,4 +1,4 @@
-import { bytesToHex, equalBytes, hexToBytes } from '@dvt/common';
+import { bytesToHex, hexToBytes } from '@dvt/common';
 import {
   NETWORK_NAMES,
   type NetworkConfig,

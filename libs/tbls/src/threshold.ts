@@ -5,7 +5,7 @@
  */
 import { equalBytes } from '@dvt/common';
 import { type BlstPublicKey, type BlstSignature, type HerumiId, type HerumiSignature, blst, herumi } from './backend.js';
-import { parsePublicKey, parsePublicKeyCached, parseSecretKey, parseSignature } from './bls.js';
+import { parsePublicKeyCached, parseSecretKey, parseSignature } from './bls.js';
 import { TblsError } from './errors.js';
 import { CURVE_ORDER, bytesToScalar, evaluatePolynomial, lagrangeCoefficientsAtZero, mod, randomScalar, scalarToBytes } from './scalar.js';
 
