@@ -7,7 +7,7 @@ import {
   getNetwork,
   vaultWithdrawalCredentials,
 } from '@dvt/eth2';
-import { type PublicShare, type SignatureSetBytes, publicSharesInterpolateTo, verify, verifyBatch } from '@dvt/tbls';
+import { type PublicShare, type SignatureSetBytes, firstShareOffPolynomial, verify, verifyBatch } from '@dvt/tbls';
 import { ClusterError } from './errors.js';
 import { parseEnr, verifyDigestSignature } from './identity.js';
 import {
@@ -183,21 +183,18 @@ export function assertPublicSharesRebuild(
   }
   const distinct = new Set(shares.map((s) => bytesToHex(s.publicKey)));
   if (distinct.size !== shares.length) throw new ClusterError('PUBLIC_SHARES_MISMATCH', `${what} has repeated public shares`);
-  const base = shares.slice(0, threshold - 1);
-  for (let j = threshold - 1; j < shares.length; j++) {
-    let matches: boolean;
-    try {
-      matches = publicSharesInterpolateTo(publicKey, [...base, shares[j]!]);
-    } catch (err) {
-      throw new ClusterError('PUBLIC_SHARES_MISMATCH', `${what}: public shares are not valid keys (${(err as Error).message})`);
-    }
-    if (!matches) {
-      throw new ClusterError(
-        'PUBLIC_SHARES_MISMATCH',
-        `${what}: its public shares do not rebuild the distributed public key (checked with share index ${shares[j]!.index})`,
-        { shareIndex: shares[j]!.index },
-      );
-    }
+  let off: number;
+  try {
+    off = firstShareOffPolynomial(publicKey, [...shares], threshold);
+  } catch (err) {
+    throw new ClusterError('PUBLIC_SHARES_MISMATCH', `${what}: public shares are not valid keys (${(err as Error).message})`);
+  }
+  if (off >= 0) {
+    throw new ClusterError(
+      'PUBLIC_SHARES_MISMATCH',
+      `${what}: its public shares do not rebuild the distributed public key (checked with share index ${shares[off]!.index})`,
+      { shareIndex: shares[off]!.index },
+    );
   }
 }
 

@@ -93,9 +93,9 @@ export function assertSecretKey(bytes: Uint8Array, field = 'secretKey'): void {
   parseSecretKey(bytes, field);
 }
 
-/** Throws TblsError unless `bytes` is a compressed G1 point in the subgroup and not infinity (checked once per key). */
+/** Throws TblsError unless `bytes` is a compressed G1 point in the subgroup and not infinity. */
 export function assertPublicKey(bytes: Uint8Array, field = 'publicKey'): void {
-  parsePublicKeyCached(bytes, field);
+  parsePublicKey(bytes, field);
 }
 
 /** Throws TblsError unless `bytes` is a compressed G2 point in the subgroup and not infinity. */

@@ -26,7 +26,7 @@ export {
   splitSecret,
   recoverSignature,
   recoverPublicKey,
-  publicSharesInterpolateTo,
+  firstShareOffPolynomial,
   recoverSecretKey,
   recoverVerifiedSignature,
   reshareSignature,

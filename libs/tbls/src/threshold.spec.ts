@@ -2,7 +2,7 @@ import { describe, expect, it } from '@jest/globals';
 import fc from 'fast-check';
 import { bls12_381 } from '@noble/curves/bls12-381.js';
 import { bytesToHex } from '@dvt/common';
-import { publicSharesInterpolateTo, recoverPublicKeyHerumi, recoverSignatureHerumi, smallLagrangeCoefficients } from './threshold.js';
+import { firstShareOffPolynomial, recoverPublicKeyHerumi, recoverSignatureHerumi, smallLagrangeCoefficients } from './threshold.js';
 import { bytesToScalar, mod, scalarToBytes } from './scalar.js';
 import {
   type SignatureShare,
@@ -468,27 +468,33 @@ describe('recoverPublicKey small-coefficient fast path', () => {
   });
 });
 
-describe('publicSharesInterpolateTo', () => {
-  it('agrees with interpolation for random index sets, small weights and large (herumi) alike', () => {
+describe('firstShareOffPolynomial', () => {
+  it('finds the first share off the polynomial for random index sets and thresholds, small weights and large (herumi) alike', () => {
     fc.assert(
       fc.property(
         fc.uniqueArray(fc.integer({ min: 1, max: 40 }), { minLength: 1, maxLength: 7 }),
-        fc.boolean(),
-        (indexes, tamper) => {
-          const { publicShares, publicKey } = splitSecret(generateSecretKey(), indexes.length, indexes);
-          const shares = tamper ? [{ ...publicShares[0]!, publicKey: secretKeyToPublicKey(generateSecretKey()) }, ...publicShares.slice(1)] : publicShares;
-          expect(publicSharesInterpolateTo(publicKey, shares)).toBe(!tamper);
-          expect(publicSharesInterpolateTo(secretKeyToPublicKey(generateSecretKey()), publicShares)).toBe(false);
+        fc.nat(),
+        fc.integer({ min: -1, max: 6 }),
+        (indexes, t, tamperAt) => {
+          const threshold = (t % indexes.length) + 1;
+          const { publicShares, publicKey } = splitSecret(generateSecretKey(), threshold, indexes);
+          expect(firstShareOffPolynomial(publicKey, publicShares, threshold)).toBe(-1);
+          expect(firstShareOffPolynomial(secretKeyToPublicKey(generateSecretKey()), publicShares, threshold)).toBe(threshold - 1);
+          if (tamperAt < 0 || tamperAt >= indexes.length) return;
+          const tampered = publicShares.map((s, i) => (i === tamperAt ? { ...s, publicKey: secretKeyToPublicKey(generateSecretKey()) } : s));
+          // a tampered share among the first t − 1 breaks every check, the first one included
+          expect(firstShareOffPolynomial(publicKey, tampered, threshold)).toBe(Math.max(tamperAt, threshold - 1));
         },
       ),
       { numRuns: 40 },
     );
   });
 
-  it('refuses malformed shares with the usual errors', () => {
+  it('refuses malformed shares, repeated indexes and a threshold above the share count', () => {
     const { publicShares, publicKey } = splitSecret(generateSecretKey(), 2, [1, 2]);
-    expectTblsError(() => publicSharesInterpolateTo(publicKey, [publicShares[0]!, { index: 2, publicKey: new Uint8Array(48) }]), 'INVALID_PUBLIC_KEY');
-    expectTblsError(() => publicSharesInterpolateTo(publicKey, [publicShares[0]!, { ...publicShares[1]!, index: 1 }]), 'DUPLICATE_SHARE_INDEX');
+    expectTblsError(() => firstShareOffPolynomial(publicKey, [publicShares[0]!, { index: 2, publicKey: new Uint8Array(48) }], 2), 'INVALID_PUBLIC_KEY', /public key share 2/);
+    expectTblsError(() => firstShareOffPolynomial(publicKey, [publicShares[0]!, { ...publicShares[1]!, index: 1 }], 2), 'DUPLICATE_SHARE_INDEX');
+    expectTblsError(() => firstShareOffPolynomial(publicKey, publicShares, 3), 'THRESHOLD_OUT_OF_RANGE');
   });
 });
 

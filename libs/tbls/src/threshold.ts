@@ -5,7 +5,7 @@
  */
 import { equalBytes } from '@dvt/common';
 import { type BlstPublicKey, type BlstSignature, type HerumiId, type HerumiSignature, blst, herumi } from './backend.js';
-import { parsePublicKeyCached, parseSecretKey, parseSignature } from './bls.js';
+import { parsePublicKey, parsePublicKeyCached, parseSecretKey, parseSignature } from './bls.js';
 import { TblsError } from './errors.js';
 import { CURVE_ORDER, bytesToScalar, evaluatePolynomial, lagrangeCoefficientsAtZero, mod, randomScalar, scalarToBytes } from './scalar.js';
 
@@ -142,25 +142,36 @@ function smallMultiple<P>(group: BlstGroup<P>, point: P, k: bigint): P {
 const INFINITY_FLAG = 0x40;
 const SIGN_FLAG = 0x20;
 
-/** Σ λᵢ·Pᵢ for small signed integers λᵢ, compressed; null at infinity. Negation = flip the compressed sign bit. */
+/** Multiples up to this are summed as repeated terms of one addition call; larger ones by double-and-add. */
+const REPEAT_LIMIT = 32;
+
+/**
+ * Σ λᵢ·Pᵢ for small signed integers λᵢ, compressed; null at infinity. Negation = flip the compressed
+ * sign bit. Each side is one native addition call over repeated terms: few short-lived native points
+ * (their memory is invisible to V8's GC, so churn shows up as RSS).
+ */
 function combineSmall<P>(group: BlstGroup<P>, points: readonly P[], weights: readonly bigint[]): Uint8Array | null {
   const positive: P[] = [];
   const negative: P[] = [];
   points.forEach((point, i) => {
     const w = weights[i]!;
-    if (w > 0n) positive.push(smallMultiple(group, point, w));
-    else if (w < 0n) negative.push(smallMultiple(group, point, -w));
+    const side = w > 0n ? positive : negative;
+    const k = w > 0n ? w : -w;
+    if (k === 0n) return;
+    if (k <= BigInt(REPEAT_LIMIT)) for (let c = 0; c < Number(k); c++) side.push(point);
+    else side.push(smallMultiple(group, point, k));
   });
-  const terms = [...positive];
+  const sum = (terms: P[]) => (terms.length === 1 ? terms[0]! : group.add(terms));
+  const terms: P[] = positive.length > 0 ? [sum(positive)] : [];
   if (negative.length > 0) {
-    const neg = group.toBytes(negative.length === 1 ? negative[0]! : group.add(negative));
+    const neg = group.toBytes(sum(negative));
     if ((neg[0]! & INFINITY_FLAG) === 0) {
       neg[0]! ^= SIGN_FLAG;
       terms.push(group.fromTrustedBytes(neg));
     }
   }
   if (terms.length === 0) return null;
-  const out = group.toBytes(terms.length === 1 ? terms[0]! : group.add(terms));
+  const out = group.toBytes(sum(terms));
   return (out[0]! & INFINITY_FLAG) !== 0 ? null : out;
 }
 
@@ -234,22 +245,38 @@ function scaledLagrangeWeights(indexes: readonly number[]): bigint[] | null {
 }
 
 /**
- * True iff the public key shares (all of them; distinct indexes) interpolate at 0 to `publicKey`.
- * Natively, without dividing: with D the λᵢ's common denominator, Σ (D·λᵢ)·Pᵢ − D·PK = ∞ holds
- * iff Σ λᵢ·Pᵢ = PK (prime-order group, 0 < D < r); herumi's interpolation when the weights are large.
+ * Checks that public key shares lie on one polynomial of degree threshold − 1 whose value at 0 is
+ * `publicKey`: the first t − 1 shares and (0, publicKey) fix the polynomial, and each further share
+ * j must interpolate with them to `publicKey`. Returns the position in `shares` of the first share
+ * that does not, or −1. Each key is decoded and checked once (malformed: TblsError naming the
+ * share's index). Natively, without dividing: with D the λᵢ's common denominator,
+ * Σ (D·λᵢ)·Pᵢ − D·PK = ∞ iff Σ λᵢ·Pᵢ = PK (prime-order group, 0 < D < r); herumi for large weights.
  */
-export function publicSharesInterpolateTo(publicKey: Uint8Array, shares: PublicShare[]): boolean {
+export function firstShareOffPolynomial(publicKey: Uint8Array, shares: PublicShare[], threshold: number): number {
+  assertThreshold(threshold, Array.isArray(shares) ? shares.length : undefined);
   const used = selectShares(shares, undefined, 'shares');
-  const parsed = used.map((s, i) => parsePublicKeyCached(s.publicKey, `shares[${i}].publicKey`));
-  const groupKey = parsePublicKeyCached(publicKey, 'publicKey');
-  const weights = scaledLagrangeWeights(used.map((s) => s.index));
-  if (weights !== null) return combineSmall(G1, [...parsed, groupKey], weights) === null;
-  try {
-    return equalBytes(recoverPublicKeyHerumi(used, parsed), groupKey.toBytes(true));
-  } catch (err) {
-    if (err instanceof TblsError && err.code === 'INFINITY_POINT') return false;
-    throw err;
+  // one-off checks (a lock or key file loaded once, a share set sent once): not cached
+  const groupKey = parsePublicKey(publicKey, 'publicKey');
+  const parsed = used.map((s) => parsePublicKey(s.publicKey, `public key share ${s.index}`));
+  const base = used.slice(0, threshold - 1);
+  for (let j = threshold - 1; j < used.length; j++) {
+    const subset = [...base, used[j]!];
+    const points = [...parsed.slice(0, threshold - 1), parsed[j]!];
+    const weights = scaledLagrangeWeights(subset.map((s) => s.index));
+    let onPolynomial: boolean;
+    if (weights !== null) {
+      onPolynomial = combineSmall(G1, [...points, groupKey], weights) === null;
+    } else {
+      try {
+        onPolynomial = equalBytes(recoverPublicKeyHerumi(subset, points), groupKey.toBytes(true));
+      } catch (err) {
+        if (!(err instanceof TblsError && err.code === 'INFINITY_POINT')) throw err;
+        onPolynomial = false;
+      }
+    }
+    if (!onPolynomial) return j;
   }
+  return -1;
 }
 
 /** Lagrange interpolation at 0 of secret key shares: the group secret key. */

@@ -74,6 +74,10 @@ describe('key registry', () => {
     const err = errorOf(() => new KeyRegistry(keys, undefined, false));
     expect(err.code).toBe('PUBLIC_KEY_SHARES_INVALID');
     expect(err.message).toMatch(new RegExp(`key ${a.public_key} \\(shares.json\\).*share index 4`));
+    const notAPoint = { ...a, public_key_shares: a.public_key_shares.map((s, i) => (i === 1 ? { ...s, public_key_share: '0x' + 'ab'.repeat(48) } : s)) };
+    const malformed = errorOf(() => new KeyRegistry(parseKeyDocument({ threshold: 3, validators: [notAPoint] }, 'bad.json'), undefined, false));
+    expect(malformed.code).toBe('PUBLIC_KEY_SHARES_INVALID');
+    expect(malformed.message).toMatch(new RegExp(`key ${a.public_key} \\(bad.json\\).*public key share ${a.public_key_shares[1]!.share_index}`));
     const tooFew = parseKeyDocument({ threshold: 3, validators: [{ ...a, public_key_shares: a.public_key_shares.slice(0, 2) }] }, 'f');
     expect(errorOf(() => new KeyRegistry(tooFew, undefined, false)).message).toMatch(/2 public key share\(s\) for threshold 3/);
   });

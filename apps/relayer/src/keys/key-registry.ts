@@ -15,7 +15,6 @@ import { z } from 'zod';
 import { assertPublicSharesRebuild, parseClusterLock } from '@dvt/cluster';
 import { hexToBytes } from '@dvt/common';
 import { publicKeySchema, publicKeyShareSchema, shareIndexSchema } from '@dvt/stakewise';
-import { assertPublicKey } from '@dvt/tbls';
 import { RelayerError } from '../errors.js';
 
 export interface PublicKeyShareHex {
@@ -60,7 +59,7 @@ export function checkPublicShares(publicKey: string, shares: PublicKeyShareHex[]
     throw new RelayerError('PUBLIC_KEY_SHARES_INVALID', `${what}: ${shares.length} public key share(s) for threshold ${threshold}`);
   }
   try {
-    shares.forEach((s) => assertPublicKey(hexToBytes(s.publicKey), `${what}: share ${s.index}`));
+    // decodes and checks each share key once (a malformed one is named by its share index)
     assertPublicSharesRebuild(
       hexToBytes(publicKey),
       shares.map((s) => ({ index: s.index, publicKey: hexToBytes(s.publicKey) })),
