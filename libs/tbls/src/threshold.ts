@@ -151,6 +151,22 @@ const REPEAT_LIMIT = 32;
  * (their memory is invisible to V8's GC, so churn shows up as RSS).
  */
 function combineSmall<P>(group: BlstGroup<P>, points: readonly P[], weights: readonly bigint[]): Uint8Array | null {
+  const [positive, negative] = weightedTerms(group, points, weights);
+  const terms: P[] = positive.length > 0 ? [sumOf(group, positive)] : [];
+  if (negative.length > 0) {
+    const neg = group.toBytes(sumOf(group, negative));
+    if ((neg[0]! & INFINITY_FLAG) === 0) {
+      neg[0]! ^= SIGN_FLAG;
+      terms.push(group.fromTrustedBytes(neg));
+    }
+  }
+  if (terms.length === 0) return null;
+  const out = group.toBytes(sumOf(group, terms));
+  return (out[0]! & INFINITY_FLAG) !== 0 ? null : out;
+}
+
+/** The terms of Σ λᵢ·Pᵢ with λᵢ > 0 and those of Σ |λᵢ|·Pᵢ with λᵢ < 0: small multiples as repeated terms. */
+function weightedTerms<P>(group: BlstGroup<P>, points: readonly P[], weights: readonly bigint[]): [P[], P[]] {
   const positive: P[] = [];
   const negative: P[] = [];
   points.forEach((point, i) => {
@@ -161,18 +177,11 @@ function combineSmall<P>(group: BlstGroup<P>, points: readonly P[], weights: rea
     if (k <= BigInt(REPEAT_LIMIT)) for (let c = 0; c < Number(k); c++) side.push(point);
     else side.push(smallMultiple(group, point, k));
   });
-  const sum = (terms: P[]) => (terms.length === 1 ? terms[0]! : group.add(terms));
-  const terms: P[] = positive.length > 0 ? [sum(positive)] : [];
-  if (negative.length > 0) {
-    const neg = group.toBytes(sum(negative));
-    if ((neg[0]! & INFINITY_FLAG) === 0) {
-      neg[0]! ^= SIGN_FLAG;
-      terms.push(group.fromTrustedBytes(neg));
-    }
-  }
-  if (terms.length === 0) return null;
-  const out = group.toBytes(sum(terms));
-  return (out[0]! & INFINITY_FLAG) !== 0 ? null : out;
+  return [positive, negative];
+}
+
+function sumOf<P>(group: BlstGroup<P>, terms: P[]): P {
+  return terms.length === 1 ? terms[0]! : group.add(terms);
 }
 
 /**
@@ -250,7 +259,7 @@ function scaledLagrangeWeights(indexes: readonly number[]): bigint[] | null {
  * j must interpolate with them to `publicKey`. Returns the position in `shares` of the first share
  * that does not, or −1. Each key is decoded and checked once (malformed: TblsError naming the
  * share's index). Natively, without dividing: with D the λᵢ's common denominator,
- * Σ (D·λᵢ)·Pᵢ − D·PK = ∞ iff Σ λᵢ·Pᵢ = PK (prime-order group, 0 < D < r); herumi for large weights.
+ * Σ (D·λᵢ)·Pᵢ = D·PK iff Σ λᵢ·Pᵢ = PK (prime-order group, 0 < D < r); herumi for large weights.
  */
 export function firstShareOffPolynomial(publicKey: Uint8Array, shares: PublicShare[], threshold: number): number {
   assertThreshold(threshold, Array.isArray(shares) ? shares.length : undefined);
@@ -265,7 +274,9 @@ export function firstShareOffPolynomial(publicKey: Uint8Array, shares: PublicSha
     const weights = scaledLagrangeWeights(subset.map((s) => s.index));
     let onPolynomial: boolean;
     if (weights !== null) {
-      onPolynomial = combineSmall(G1, [...points, groupKey], weights) === null;
+      // Σ over positive weights = Σ over negative ones: two native sums, nothing else allocated
+      const [positive, negative] = weightedTerms(G1, [...points, groupKey], weights);
+      onPolynomial = equalBytes(G1.toBytes(sumOf(G1, positive)), G1.toBytes(sumOf(G1, negative)));
     } else {
       try {
         onPolynomial = equalBytes(recoverPublicKeyHerumi(subset, points), groupKey.toBytes(true));
