@@ -66,3 +66,28 @@ export function lagrangeCoefficientsAtZero(xs: readonly bigint[]): bigint[] {
     return mod(num * invert(den));
   });
 }
+
+const abs = (v: bigint) => (v < 0n ? -v : v);
+const gcd = (a: bigint, b: bigint): bigint => (b === 0n ? abs(a) : gcd(b, a % b));
+
+/**
+ * The Lagrange coefficients at 0 of share indexes as exact rationals over the integers (not mod r):
+ * λᵢ = Π_{j≠i} xⱼ / Π_{j≠i} (xⱼ − xᵢ) = aᵢ / d, with d the least common positive denominator.
+ */
+export function rationalLagrangeAtZero(indexes: readonly number[]): { numerators: bigint[]; denominator: bigint } {
+  const xs = indexes.map(BigInt);
+  const fractions = xs.map((xi, i) => {
+    let num = 1n;
+    let den = 1n;
+    xs.forEach((xj, j) => {
+      if (j === i) return;
+      num *= xj;
+      den *= xj - xi;
+    });
+    if (den < 0n) [num, den] = [-num, -den];
+    const g = gcd(num, den);
+    return { num: num / g, den: den / g };
+  });
+  const denominator = fractions.reduce((l, f) => (l / gcd(l, f.den)) * f.den, 1n);
+  return { numerators: fractions.map((f) => f.num * (denominator / f.den)), denominator };
+}

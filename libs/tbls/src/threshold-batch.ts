@@ -14,7 +14,7 @@
 import { type BlstPublicKey, type BlstSignature, blst, herumi } from './backend.js';
 import { type SignatureSetBytes, parsePublicKeyCached, parseSignature } from './bls.js';
 import { TblsError } from './errors.js';
-import { CURVE_ORDER, invert, scalarToBytes } from './scalar.js';
+import { CURVE_ORDER, invert, rationalLagrangeAtZero, scalarToBytes } from './scalar.js';
 import { type SignatureShare, assertShareIndex, recoverSignature } from './threshold.js';
 
 export interface ThresholdBatchItem {
@@ -49,32 +49,12 @@ interface Plan {
 const plans = new Map<string, Plan | null>();
 
 const abs = (v: bigint) => (v < 0n ? -v : v);
-const gcd = (a: bigint, b: bigint): bigint => (b === 0n ? abs(a) : gcd(b, a % b));
-
-/** λᵢ = Π_{j≠i} xⱼ / Π_{j≠i} (xⱼ − xᵢ) as integers aᵢ over a common positive denominator d. */
-function rationalLagrange(indexes: readonly number[]): { numerators: bigint[]; denominator: bigint } {
-  const xs = indexes.map(BigInt);
-  const fractions = xs.map((xi, i) => {
-    let num = 1n;
-    let den = 1n;
-    xs.forEach((xj, j) => {
-      if (j === i) return;
-      num *= xj;
-      den *= xj - xi;
-    });
-    if (den < 0n) [num, den] = [-num, -den];
-    const g = gcd(num, den);
-    return { num: num / g, den: den / g };
-  });
-  const denominator = fractions.reduce((l, f) => (l / gcd(l, f.den)) * f.den, 1n);
-  return { numerators: fractions.map((f) => f.num * (denominator / f.den)), denominator };
-}
 
 function planFor(indexes: readonly number[]): Plan | null {
   const key = indexes.join(',');
   const cached = plans.get(key);
   if (cached !== undefined) return cached;
-  const { numerators, denominator } = rationalLagrange(indexes);
+  const { numerators, denominator } = rationalLagrangeAtZero(indexes);
   let plan: Plan | null = null;
   const total = numerators.reduce((sum, a) => sum + abs(a), 0n);
   const scalable = denominator === 1n || (typeof signatureMul === 'function' && denominator <= MAX_DENOMINATOR && denominator % CURVE_ORDER !== 0n);

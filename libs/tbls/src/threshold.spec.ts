@@ -438,20 +438,20 @@ describe('reshareAndEncryptSignature', () => {
   });
 });
 
+/** Distinct share indexes in 1..10 and a threshold that fits them. */
+const smallIndexSets = fc
+  .tuple(fc.uniqueArray(fc.integer({ min: 1, max: 10 }), { minLength: 1, maxLength: 10 }), fc.integer({ min: 1, max: 10 }))
+  .map(([indexes, t]) => ({ indexes, threshold: Math.min(t, indexes.length) }));
+
 describe('recoverPublicKey small-coefficient fast path', () => {
   it('matches the herumi interpolation byte for byte for random index sets (n ≤ 10)', () => {
     fc.assert(
-      fc.property(
-        fc.uniqueArray(fc.integer({ min: 1, max: 10 }), { minLength: 1, maxLength: 10 }),
-        fc.integer({ min: 1, max: 10 }),
-        (indexes, t) => {
-          const threshold = Math.min(t, indexes.length);
-          const { publicShares, publicKey } = splitSecret(generateSecretKey(), threshold, indexes);
-          const fast = recoverPublicKey(publicShares, threshold);
-          expect(bytesToHex(fast)).toBe(bytesToHex(recoverPublicKeyHerumi(publicShares.slice(0, threshold))));
-          expect(bytesToHex(fast)).toBe(bytesToHex(publicKey));
-        },
-      ),
+      fc.property(smallIndexSets, ({ indexes, threshold }) => {
+        const { publicShares, publicKey } = splitSecret(generateSecretKey(), threshold, indexes);
+        const fast = recoverPublicKey(publicShares, threshold);
+        expect(bytesToHex(fast)).toBe(bytesToHex(recoverPublicKeyHerumi(publicShares.slice(0, threshold))));
+        expect(bytesToHex(fast)).toBe(bytesToHex(publicKey));
+      }),
       { numRuns: 60 },
     );
   });
@@ -513,20 +513,15 @@ describe('recoverSignature small-coefficient fast path', () => {
 
   it('matches the herumi interpolation byte for byte for random index sets (n ≤ 10)', () => {
     fc.assert(
-      fc.property(
-        fc.uniqueArray(fc.integer({ min: 1, max: 10 }), { minLength: 1, maxLength: 10 }),
-        fc.integer({ min: 1, max: 10 }),
-        (indexes, t) => {
-          const threshold = Math.min(t, indexes.length);
-          const sk = generateSecretKey();
-          const { shares } = splitSecret(sk, threshold, indexes);
-          const sigShares = shares.map((s) => ({ index: s.index, signature: sign(s.secretKey, message) }));
-          const used = sigShares.slice(0, threshold);
-          const fast = recoverSignature(sigShares, threshold);
-          expect(bytesToHex(fast)).toBe(bytesToHex(recoverSignatureHerumi(used)));
-          expect(bytesToHex(fast)).toBe(bytesToHex(sign(sk, message)));
-        },
-      ),
+      fc.property(smallIndexSets, ({ indexes, threshold }) => {
+        const sk = generateSecretKey();
+        const { shares } = splitSecret(sk, threshold, indexes);
+        const sigShares = shares.map((s) => ({ index: s.index, signature: sign(s.secretKey, message) }));
+        const used = sigShares.slice(0, threshold);
+        const fast = recoverSignature(sigShares, threshold);
+        expect(bytesToHex(fast)).toBe(bytesToHex(recoverSignatureHerumi(used)));
+        expect(bytesToHex(fast)).toBe(bytesToHex(sign(sk, message)));
+      }),
       { numRuns: 60 },
     );
   });

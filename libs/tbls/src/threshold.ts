@@ -7,7 +7,7 @@ import { equalBytes } from '@dvt/common';
 import { type BlstPublicKey, type BlstSignature, type HerumiId, type HerumiSignature, blst, herumi } from './backend.js';
 import { parsePublicKey, parsePublicKeyCached, parseSecretKey, parseSignature } from './bls.js';
 import { TblsError } from './errors.js';
-import { CURVE_ORDER, bytesToScalar, evaluatePolynomial, lagrangeCoefficientsAtZero, mod, randomScalar, scalarToBytes } from './scalar.js';
+import { CURVE_ORDER, bytesToScalar, evaluatePolynomial, lagrangeCoefficientsAtZero, mod, randomScalar, rationalLagrangeAtZero, scalarToBytes } from './scalar.js';
 
 export interface SecretShare {
   index: number;
@@ -234,22 +234,10 @@ export function recoverPublicKeyHerumi(used: readonly PublicShare[], parsed?: re
   return rebuilt.serialize();
 }
 
-/** Integer weights (w₁…wₜ, −D) with Σ wᵢ·xᵢ-shares = D·(value at 0), D the common denominator of the λᵢ; null when any is large. */
+/** Integer weights (a₁…aₜ, −D) with Σ aᵢ·Pᵢ − D·P(0) = 0, λᵢ = aᵢ/D; null when any is large. */
 function scaledLagrangeWeights(indexes: readonly number[]): bigint[] | null {
-  const xs = indexes.map(BigInt);
-  const fractions = xs.map((xi, i) => {
-    let num = 1n;
-    let den = 1n;
-    xs.forEach((xj, j) => {
-      if (j === i) return;
-      num *= xj;
-      den *= xj - xi;
-    });
-    return { num, den };
-  });
-  const gcd = (a: bigint, b: bigint): bigint => (b === 0n ? (a < 0n ? -a : a) : gcd(b, a % b));
-  const common = fractions.reduce((d, f) => (d * (f.den < 0n ? -f.den : f.den)) / gcd(d, f.den), 1n);
-  const weights = [...fractions.map((f) => (f.num * common) / f.den), -common];
+  const { numerators, denominator } = rationalLagrangeAtZero(indexes);
+  const weights = [...numerators, -denominator];
   return weights.every((w) => w <= SMALL_COEFFICIENT_LIMIT && -w <= SMALL_COEFFICIENT_LIMIT) ? weights : null;
 }
 
