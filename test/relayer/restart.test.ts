@@ -39,7 +39,7 @@ describe.each([['sqlite'], ['postgres']] as const)('restart during collection (%
     const row = (await store.findValidator(validators[0]!.publicKey))!;
     const item = validators[0]!.item(fx.network, listed[0]!, 1);
     await store.transaction((tx) =>
-      tx.insertPartial({ validatorId: row.id, shareIndex: 1, exitSignature: item.exit_signature, depositSignature: item.deposit_signature, verified: true, createdAt: Date.now() }),
+      tx.insertPartials([{ validatorId: row.id, shareIndex: 1, exitSignature: item.exit_signature, depositSignature: item.deposit_signature, verified: true, createdAt: Date.now() }]),
     );
     await store.close();
 

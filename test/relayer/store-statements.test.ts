@@ -43,7 +43,7 @@ describe.each(['sqlite', 'postgres'] as const)('store hot statements on %s', (ki
       { validatorId: row.id, shareIndex: 2, exitSignature: signature('02'), depositSignature: signature('f2'), verified: true, createdAt: now + 1 },
     ];
     await store.transaction(async (tx) => {
-      for (const p of partials) await tx.insertPartial(p);
+      for (const p of partials) await tx.insertPartials([p]);
     });
 
     const viaEntityApi = await store.dataSource.manager.findOne(ValidatorEntity, { where: { publicKey } });
@@ -64,8 +64,13 @@ describe.each(['sqlite', 'postgres'] as const)('store hot statements on %s', (ki
     const first = [{ index: 1, publicKey: '0x' + '01'.repeat(48) }, { index: 2, publicKey: '0x' + '02'.repeat(48) }];
     const other = [{ index: 1, publicKey: '0x' + '09'.repeat(48) }];
     expect(await store.transaction((tx) => tx.pinnedShares(key))).toBeUndefined();
-    expect(await store.transaction((tx) => tx.pinPublicKeyShares(key, first, 5))).toEqual(first);
-    expect(await store.transaction((tx) => tx.pinPublicKeyShares(key, other, 6))).toEqual(first);
+    const pin = (shares: typeof first, createdAt: number) =>
+      store.transaction(async (tx) => {
+        await tx.pinPublicKeySharesOf([{ publicKey: key, shares, createdAt }]);
+        return tx.pinnedShares(key);
+      });
+    expect(await pin(first, 5)).toEqual(first);
+    expect(await pin(other, 6)).toEqual(first);
     expect(await store.transaction((tx) => tx.pinnedShares(key))).toEqual(first);
     expect(await store.dataSource.manager.findOne(PublicKeySharesEntity, { where: { publicKey: key } })).toEqual({ publicKey: key, shares: first, createdAt: 5 });
 
@@ -79,7 +84,7 @@ describe.each(['sqlite', 'postgres'] as const)('store hot statements on %s', (ki
   it('a second insert for a filled share index fails (primary key) and changes nothing', async () => {
     const row = (await store.findValidator(publicKey))!;
     const duplicate = { validatorId: row.id, shareIndex: 1, exitSignature: signature('09'), depositSignature: null, verified: true, createdAt: 1 };
-    await expect(store.transaction((tx) => tx.insertPartial(duplicate))).rejects.toThrow();
+    await expect(store.transaction((tx) => tx.insertPartials([duplicate]))).rejects.toThrow();
     const again = await store.transaction((tx) => tx.partials(row.id));
     expect(again.find((p) => p.shareIndex === 1)!.exitSignature).toBe(signature('01'));
   });

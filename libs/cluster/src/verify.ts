@@ -185,7 +185,7 @@ export function assertPublicSharesRebuild(
   if (distinct.size !== shares.length) throw new ClusterError('PUBLIC_SHARES_MISMATCH', `${what} has repeated public shares`);
   let off: number;
   try {
-    off = firstShareOffPolynomial(publicKey, [...shares], threshold);
+    off = firstShareOffPolynomial(publicKey, shares, threshold);
   } catch (err) {
     throw new ClusterError('PUBLIC_SHARES_MISMATCH', `${what}: public shares are not valid keys (${(err as Error).message})`);
   }

@@ -249,7 +249,7 @@ function scaledLagrangeWeights(indexes: readonly number[]): bigint[] | null {
  * share's index). Natively, without dividing: with D the λᵢ's common denominator,
  * Σ (D·λᵢ)·Pᵢ = D·PK iff Σ λᵢ·Pᵢ = PK (prime-order group, 0 < D < r); herumi for large weights.
  */
-export function firstShareOffPolynomial(publicKey: Uint8Array, shares: PublicShare[], threshold: number): number {
+export function firstShareOffPolynomial(publicKey: Uint8Array, shares: readonly PublicShare[], threshold: number): number {
   assertThreshold(threshold, Array.isArray(shares) ? shares.length : undefined);
   const used = selectShares(shares, undefined, 'shares');
   // one-off checks (a lock or key file loaded once, a share set sent once): not cached

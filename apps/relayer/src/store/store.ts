@@ -114,10 +114,6 @@ export class StoreTx {
     return this.hot.partials(this.manager, validatorIds);
   }
 
-  async insertPartial(record: PartialRecord): Promise<void> {
-    await this.insertPartials([record]);
-  }
-
   /** Inserts new partials (a filled share index fails the statement: primary key). */
   async insertPartials(records: readonly PartialRecord[]): Promise<void> {
     if (records.length > 0) await this.hot.insert(this.manager, records);
@@ -139,12 +135,6 @@ export class StoreTx {
   /** The pinned public key share set of each key that has one. */
   async pinnedSharesOf(publicKeys: readonly string[]): Promise<Map<string, PublicKeySharesRecord['shares']>> {
     return publicKeys.length === 0 ? new Map() : this.hot.pinnedShares(this.manager, publicKeys);
-  }
-
-  /** Pins `shares` for the key unless a set is pinned already; returns the pinned set. */
-  async pinPublicKeyShares(publicKey: string, shares: PublicKeySharesRecord['shares'], now: number): Promise<PublicKeySharesRecord['shares']> {
-    await this.pinPublicKeySharesOf([{ publicKey, shares, createdAt: now }]);
-    return (await this.pinnedShares(publicKey))!;
   }
 
   /** Pins each set for its key unless one is pinned already (the first of a key wins); read them back with `pinnedSharesOf`. */
